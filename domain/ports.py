@@ -1,0 +1,58 @@
+"""The ports: what the domain needs from the outside world, and nothing more.
+
+Adapters implement these Protocols; tests swap in fakes that do the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, Protocol
+
+from domain import converse
+
+
+class ConverseStream(Protocol):
+    """An opened ConverseStream response: events in order, then the end.
+
+    The HTTP exchange is already open and its status checked when this object exists.
+    The caller owns it and must call ``close()`` when done or abandoned; closing
+    releases the upstream connection at once. Iteration raises ``UpstreamError``
+    subclasses for exception frames, corrupt frames, cut connections and timeouts.
+    """
+
+    def __iter__(self) -> Iterator[converse.StreamEvent]: ...
+
+    def close(self) -> None: ...
+
+
+class ConverseGateway(Protocol):
+    """The AI Nexus Bedrock Runtime, addressed by upstream model id.
+
+    Every method blocks; callers on an event loop run them in a thread. Failures are
+    raised as ``domain.errors.UpstreamError`` subclasses.
+    """
+
+    def converse(
+        self, model_id: str, request: converse.ConverseRequest
+    ) -> converse.ConverseResponse: ...
+
+    def converse_stream(
+        self, model_id: str, request: converse.ConverseRequest
+    ) -> ConverseStream: ...
+
+    def count_tokens(self, model_id: str, request: converse.ConverseRequest) -> int: ...
+
+
+class ConfigStore(Protocol):
+    """A JSON settings file of one mode (user or ``--dev``)."""
+
+    @property
+    def path(self) -> str: ...
+
+    def load(self) -> dict[str, Any]:
+        """Return the stored settings, or ``{}`` when there is no file yet."""
+        ...
+
+    def save(self, settings: dict[str, Any]) -> None:
+        """Replace the stored settings atomically, readable by the owner only."""
+        ...
