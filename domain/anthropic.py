@@ -212,13 +212,13 @@ class Usage:
 @frozen
 class MessagesResponse:
     id: str
+    type: Literal["message"] = "message"
+    role: Literal["assistant"] = "assistant"
     model: str
     content: tuple[ResponseBlock, ...]
     stop_reason: str | None
     stop_sequence: str | None
     usage: Usage
-    type: Literal["message"] = "message"
-    role: Literal["assistant"] = "assistant"
 
 
 # --- stream events ---------------------------------------------------------------------

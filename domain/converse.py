@@ -12,6 +12,8 @@ from typing import Any, Literal
 import attrs
 
 frozen = attrs.frozen(kw_only=True)
+# A named alias, because a field called ``bytes`` would shadow the type in annotations.
+Blob = bytes
 
 
 @frozen
@@ -22,7 +24,7 @@ class CachePoint:
 
 @frozen
 class BytesSource:
-    bytes: bytes
+    bytes: Blob
 
 
 @frozen

@@ -3,16 +3,65 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
+import falcon
+import falcon.asgi
+
+from adapters.http import errors
+from adapters.http.disconnect import DisconnectSignal
+from adapters.http.middleware import RequestContext
+from adapters.http.models import ModelsResource
+from adapters.http.resources import HealthResource, MessagesResource
+from adapters.http.threads import BlockingRunner
+from adapters.nexus.gateway import RequestsConverseGateway
+from domain.models import ModelCatalog
 from domain.ports import ConverseGateway
+from domain.relay import MessageRelay
 from domain.settings import Settings
 
+VERSION = "0.1.0"
 
-def create_app(settings: Settings, gateway: ConverseGateway) -> Any:
-    """Build the ASGI application around ``gateway`` (a fake in tests)."""
-    raise NotImplementedError  # filled in by the HTTP adapter work
+
+def create_app(
+    settings: Settings,
+    gateway: ConverseGateway,
+    *,
+    runner: BlockingRunner | None = None,
+    ping_interval: float = 15.0,
+) -> Any:
+    """Build the ASGI application around ``gateway`` (a fake in tests).
+
+    ``runner`` is the thread pool for blocking calls; tests pass one to watch it.
+    """
+    catalog = ModelCatalog(main=settings.model, small=settings.small_model, upstream_ids=settings.upstream_model_ids)
+    relay = MessageRelay(gateway=gateway, catalog=catalog, beta_allowlist=settings.beta_allowlist)
+    runner = runner or BlockingRunner(max_workers=settings.worker_threads)
+    app = falcon.asgi.App(middleware=[RequestContext()])
+    app.req_options.strip_url_path_trailing_slash = True
+    errors.install(app)
+    health = HealthResource(
+        info={"version": VERSION, "upstream": urlsplit(settings.endpoint_url).netloc, "models": list(catalog.exposed)}
+    )
+    models = ModelsResource(catalog)
+    app.add_route("/", health)
+    app.add_route("/health", health)
+    app.add_route("/v1/models", models)
+    app.add_route("/v1/models/{model_id}", models, suffix="model")
+    app.add_route(
+        "/v1/messages",
+        MessagesResource(relay=relay, runner=runner, max_body_bytes=settings.max_body_bytes, ping_interval=ping_interval),
+    )
+    return DisconnectSignal(app)
 
 
 def build_app(settings: Settings) -> Any:
     """Build the ASGI application that talks to the real AI Nexus."""
-    raise NotImplementedError
+    gateway = RequestsConverseGateway(
+        endpoint_url=settings.endpoint_url,
+        api_key=settings.api_key,
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+        pool_size=settings.worker_threads,
+    )
+    return create_app(settings, gateway)

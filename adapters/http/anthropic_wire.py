@@ -1,0 +1,205 @@
+"""Anthropic JSON <-> domain value objects (cattrs), strict about types, lenient about extras.
+
+Unknown fields are ignored: Claude Code adds new ones with every release. Known fields
+must have the right JSON type (no silent ``"12"`` -> 12), and a failure names the field
+the way Anthropic does: ``messages.0.content.1.type: ...``.
+"""
+
+from __future__ import annotations
+
+import re
+import types
+from collections.abc import Callable
+from typing import Any, Literal, Union, get_args, get_origin
+
+import attrs
+import cattrs
+from cattrs.gen import make_dict_unstructure_fn
+
+from domain import anthropic as a
+from domain.errors import InvalidRequestError
+
+converter = cattrs.Converter(forbid_extra_keys=False)
+_KEEP_NULLS = {a.MessagesResponse, a.StopInfo}
+
+
+def _strict(kind: type, *accepted: type) -> Callable[[Any, type], Any]:
+    names = {str: "a string", int: "an integer", float: "a number", bool: "a boolean"}
+
+    def structure(value: Any, _: type) -> Any:
+        if type(value) in (accepted or (kind,)):
+            return kind(value)
+        raise TypeError(f"expected {names[kind]}, got {type(value).__name__}")
+
+    return structure
+
+
+converter.register_structure_hook(str, _strict(str))
+converter.register_structure_hook(int, _strict(int))
+converter.register_structure_hook(float, _strict(float, float, int))
+converter.register_structure_hook(bool, _strict(bool))
+
+
+def _is_dict_type(tp: Any) -> bool:
+    return tp is dict or get_origin(tp) is dict
+
+
+def _structure_object(value: Any, _: type) -> dict[str, Any]:
+    if isinstance(value, dict):
+        return value
+    raise TypeError(f"expected an object, got {type(value).__name__}")
+
+
+converter.register_structure_hook_func(_is_dict_type, _structure_object)
+
+
+def _is_homogeneous_tuple(tp: Any) -> bool:
+    args = get_args(tp)
+    return get_origin(tp) is tuple and len(args) == 2 and args[1] is Ellipsis
+
+
+def _tuple_hook(tp: Any) -> Callable[[Any, Any], Any]:
+    # cattrs' own tuple structuring keeps per-index error paths; it just accepts any
+    # iterable, so a string would become a tuple of characters.
+    base = converter._structure_tuple
+
+    def structure(value: Any, _: Any) -> Any:
+        if not isinstance(value, list):
+            raise TypeError(f"expected a list, got {type(value).__name__}")
+        return base(value, tp)
+
+    return structure
+
+
+def _is_literal(tp: Any) -> bool:
+    return get_origin(tp) is Literal
+
+
+def _literal_hook(tp: Any) -> Callable[[Any, Any], Any]:
+    allowed = get_args(tp)
+
+    def structure(value: Any, _: Any) -> Any:
+        if value in allowed and type(value) is str:
+            return value
+        raise ValueError(f"{value!r} is not one of {', '.join(map(repr, allowed))}")
+
+    return structure
+
+
+converter.register_structure_hook_factory(_is_literal, _literal_hook)
+converter.register_structure_hook_factory(_is_homogeneous_tuple, _tuple_hook)
+
+
+# --- unions --------------------------------------------------------------------------
+
+
+def _union_args(tp: Any) -> tuple[Any, ...]:
+    return get_args(tp) if get_origin(tp) in (Union, types.UnionType) else ()
+
+
+def _type_tag(cls: Any) -> str | None:
+    if not attrs.has(cls):
+        return None
+    field = attrs.fields_dict(attrs.resolve_types(cls)).get("type")
+    if field is None or get_origin(field.type) is not Literal:
+        return None
+    return get_args(field.type)[0]
+
+
+def _is_tagged_union(tp: Any) -> bool:
+    members = [m for m in _union_args(tp) if m is not type(None)]
+    return bool(members) and all(_type_tag(m) for m in members)
+
+
+def _tagged_union_hook(tp: Any) -> Callable[[Any, Any], Any]:
+    """Pick the class from the ``type`` field; never guess from other fields."""
+    table = {_type_tag(m): m for m in _union_args(tp) if m is not type(None)}
+
+    def structure(value: Any, _: Any) -> Any:
+        if value is None and type(None) in _union_args(tp):
+            return None
+        if not isinstance(value, dict):
+            raise TypeError(f"expected an object, got {type(value).__name__}")
+        tag = value.get("type")
+        if tag is None:
+            raise ValueError("type: Field required")
+        if tag not in table:
+            raise ValueError(f"type: unknown type {tag!r}; expected one of {', '.join(map(repr, table))}")
+        return converter.structure(value, table[tag])
+
+    return structure
+
+
+def _is_text_or_blocks(tp: Any) -> bool:
+    args = _union_args(tp)
+    return str in args and any(get_origin(arg) is tuple for arg in args)
+
+
+def _text_or_blocks_hook(tp: Any) -> Callable[[Any, Any], Any]:
+    blocks = next(arg for arg in _union_args(tp) if get_origin(arg) is tuple)
+    optional = type(None) in _union_args(tp)
+
+    def structure(value: Any, _: Any) -> Any:
+        if value is None and optional:
+            return None
+        if isinstance(value, str):
+            return value
+        if isinstance(value, list):
+            return converter.structure(value, blocks)
+        raise TypeError(f"expected a string or a list of blocks, got {type(value).__name__}")
+
+    return structure
+
+
+converter.register_structure_hook_factory(_is_text_or_blocks, _text_or_blocks_hook)
+converter.register_structure_hook_factory(_is_tagged_union, _tagged_union_hook)
+
+
+def _unstructure_without_nulls(cls: Any) -> Callable[[Any], dict[str, Any]]:
+    base = make_dict_unstructure_fn(cls, converter)
+    return lambda obj: {k: v for k, v in base(obj).items() if v is not None}
+
+
+converter.register_unstructure_hook_factory(
+    lambda cls: attrs.has(cls) and cls not in _KEEP_NULLS, _unstructure_without_nulls
+)
+
+# --- error messages ------------------------------------------------------------------
+
+_INDEX = re.compile(r"\[(\d+)\]")
+
+
+def _field_path(path: str) -> str:
+    path = _INDEX.sub(r".\1", path.removeprefix("$")).removeprefix(".")
+    return path.replace("['", ".").replace("']", "")
+
+
+def _describe(exc: BaseException, path: str) -> str:
+    if isinstance(exc, KeyError):
+        return "Field required"
+    return str(exc) or type(exc).__name__
+
+
+def readable_error(error: Exception) -> str:
+    """The first cattrs failure as ``field.path: what is wrong``."""
+    messages = cattrs.transform_error(error, path="$", format_exception=_describe)
+    first = messages[0] if messages else str(error)
+    detail, _, path = first.rpartition(" @ ")
+    field = _field_path(path)
+    if detail.startswith("type: "):
+        field, detail = f"{field}.type".lstrip("."), detail.removeprefix("type: ")
+    return f"{field}: {detail}" if field else detail
+
+
+def structure_request(body: Any) -> a.MessagesRequest:
+    """A ``MessagesRequest`` from parsed JSON, or ``InvalidRequestError`` naming the field."""
+    if not isinstance(body, dict):
+        raise InvalidRequestError("request body must be a JSON object")
+    try:
+        return converter.structure(body, a.MessagesRequest)
+    except Exception as error:  # cattrs groups every failure; report the first
+        raise InvalidRequestError(readable_error(error)) from None
+
+
+def unstructure(value: Any) -> Any:
+    return converter.unstructure(value)

@@ -1,0 +1,29 @@
+"""Reading a JSON request body within a size limit."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import falcon.asgi
+
+from domain.errors import InvalidRequestError, RequestTooLargeError
+
+
+async def read_body(req: falcon.asgi.Request, limit: int) -> bytes:
+    """The raw body; refuses more than ``limit`` bytes without reading them all."""
+    if req.content_length is not None and req.content_length > limit:
+        raise RequestTooLargeError(f"request body is {req.content_length} bytes; the limit is {limit}")
+    data = await req.stream.read(limit + 1)
+    if len(data) > limit:
+        raise RequestTooLargeError(f"request body exceeds the limit of {limit} bytes")
+    return data
+
+
+def parse_json(data: bytes) -> Any:
+    if not data.strip():
+        raise InvalidRequestError("request body is empty; expected a JSON object")
+    try:
+        return json.loads(data)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise InvalidRequestError(f"request body is not valid JSON: {error}") from None

@@ -1,0 +1,84 @@
+"""Anthropic events as Server-Sent Events, straight from the upstream, never buffered.
+
+The blocking upstream is stepped in the thread pool one batch at a time. While waiting
+we also watch the client: if it goes away the upstream is closed at once (its thread
+returns to the pool), and if Nexus is silent a ``ping`` keeps Claude Code's stall
+watchdog quiet. After the first byte a failure can only be told as an ``error`` event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+from falcon.asgi import SSEvent
+
+from adapters.http.anthropic_wire import unstructure
+from adapters.http.errors import classify
+from adapters.http.threads import BlockingRunner
+from domain import anthropic as a
+from domain.relay import MessageStream
+
+log = logging.getLogger("nexus_claude_api.http")
+_PING = a.PingEvent(type="ping")
+
+
+def sse(event: Any) -> SSEvent:
+    """Named SSE event: Claude Code ignores data-only events and stops streaming."""
+    data = json.dumps(unstructure(event), separators=(",", ":"), ensure_ascii=False)
+    return SSEvent(event=event.type, data=data.encode("utf-8"))
+
+
+def error_event(error: BaseException) -> a.ErrorEvent:
+    _, kind, message = classify(error)
+    return a.ErrorEvent(type="error", error=a.ErrorDetail(type=kind, message=message))
+
+
+def _next_batch(batches: Iterator[list[a.StreamEvent]]) -> list[a.StreamEvent] | None:
+    return next(batches, None)
+
+
+def _consume(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()  # a read failing after close() is expected, not news
+
+
+async def stream_events(
+    stream: MessageStream,
+    *,
+    runner: BlockingRunner,
+    disconnected: asyncio.Event,
+    ping_interval: float,
+    request_id: str,
+) -> AsyncIterator[SSEvent]:
+    batches = iter(stream)
+    gone = asyncio.ensure_future(disconnected.wait())
+    step: asyncio.Future[list[a.StreamEvent] | None] | None = None
+    try:
+        while True:
+            step = runner.submit(_next_batch, batches)
+            while not step.done():
+                await asyncio.wait({step, gone}, timeout=ping_interval, return_when=asyncio.FIRST_COMPLETED)
+                if gone.done():
+                    log.info("client left stream %s; closing upstream", request_id)
+                    return
+                if not step.done():
+                    yield sse(_PING)
+            try:
+                batch = step.result()
+            except Exception as error:  # after the first byte, errors travel in-band
+                log.info("stream %s failed: %s", request_id, type(error).__name__)
+                yield sse(error_event(error))
+                return
+            if batch is None:
+                return
+            for event in batch:
+                yield sse(event)
+    finally:
+        gone.cancel()
+        stream.close()
+        if step is not None and not step.done():
+            step.add_done_callback(_consume)

@@ -1,0 +1,50 @@
+"""Running blocking work (requests, JSON of large bodies) off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+class BlockingRunner:
+    """A thread pool sized for many parallel streams; counts the calls in flight.
+
+    Like ``asyncio.to_thread`` it carries context variables into the thread, but on a
+    pool of our own size rather than the loop's small default one.
+    """
+
+    def __init__(self, max_workers: int) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="nexus-io")
+        self._lock = threading.Lock()
+        self._busy = 0
+
+    @property
+    def busy(self) -> int:
+        """Calls currently running or queued in the pool."""
+        with self._lock:
+            return self._busy
+
+    def _tracked(self, call: Callable[[], T]) -> T:
+        try:
+            return call()
+        finally:
+            with self._lock:
+                self._busy -= 1
+
+    def submit(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+        """Start ``fn(*args)`` in the pool; the future completes on the running loop."""
+        with self._lock:
+            self._busy += 1
+        call = functools.partial(contextvars.copy_context().run, fn, *args)
+        loop = asyncio.get_running_loop()
+        return loop.run_in_executor(self._pool, self._tracked, call)
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        return await self.submit(fn, *args)

@@ -1,0 +1,130 @@
+"""Converse JSON <-> domain value objects (cattrs).
+
+Three rules cover the whole vocabulary: field names are lowerCamelCase on the wire
+(one hook factory renames them), blobs are standard base64 (not the base85 cattrs'
+preconfigured JSON converter would use), and a union is an object with exactly one
+member key, so the class is picked from that key. Unknown union members in responses
+(new block kinds Bedrock may add) are skipped rather than failing the whole reply.
+"""
+
+from __future__ import annotations
+
+import base64
+import types
+from collections.abc import Callable
+from typing import Any, Union, get_args, get_origin
+
+import attrs
+import cattrs
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+
+from domain import converse as c
+
+converter = cattrs.Converter(forbid_extra_keys=False)
+
+
+def camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _renamed(cls: Any) -> dict[str, Any]:
+    return {f.name: override(rename=camel(f.name)) for f in attrs.fields(attrs.resolve_types(cls))}
+
+
+def _unstructure_hook(cls: Any) -> Callable[[Any], dict[str, Any]]:
+    base = make_dict_unstructure_fn(cls, converter, **_renamed(cls))
+    # Converse never wants explicit nulls: an absent optional member is left out.
+    return lambda obj: {k: v for k, v in base(obj).items() if v is not None}
+
+
+def _structure_hook(cls: Any) -> Callable[[Any, Any], Any]:
+    return make_dict_structure_fn(cls, converter, **_renamed(cls))
+
+
+converter.register_unstructure_hook(bytes, lambda data: base64.b64encode(data).decode("ascii"))
+converter.register_structure_hook(bytes, lambda text, _: base64.b64decode(text))
+converter.register_unstructure_hook(tuple, list)
+converter.register_unstructure_hook_factory(attrs.has, _unstructure_hook)
+converter.register_structure_hook_factory(attrs.has, _structure_hook)
+
+
+# --- unions: the single member key names the class ------------------------------------
+
+
+def _members(tp: Any) -> tuple[Any, ...]:
+    if get_origin(tp) not in (Union, types.UnionType):
+        return ()
+    return tuple(m for m in get_args(tp) if m is not type(None))
+
+
+def _member_key(cls: Any) -> str | None:
+    if not attrs.has(cls):
+        return None
+    fields = attrs.fields(attrs.resolve_types(cls))
+    return camel(fields[0].name) if len(fields) == 1 else None
+
+
+def _is_keyed_union(tp: Any) -> bool:
+    members = _members(tp)
+    return bool(members) and all(_member_key(m) for m in members)
+
+
+def _keyed_union_hook(tp: Any) -> Callable[[Any, Any], Any]:
+    table = {_member_key(m): m for m in _members(tp)}
+
+    def structure(value: Any, _: Any) -> Any:
+        if not isinstance(value, dict):
+            return None
+        key = next((k for k in value if k in table), None)
+        return converter.structure(value, table[key]) if key else None
+
+    return structure
+
+
+def _is_block_tuple(tp: Any) -> bool:
+    args = get_args(tp)
+    return get_origin(tp) is tuple and len(args) == 2 and _is_keyed_union(args[0])
+
+
+def _block_tuple_hook(tp: Any) -> Callable[[Any, Any], Any]:
+    item = get_args(tp)[0]
+    return lambda values, _: tuple(
+        b for b in (converter.structure(v, item) for v in values) if b is not None
+    )
+
+
+converter.register_structure_hook_factory(_is_keyed_union, _keyed_union_hook)
+converter.register_structure_hook_factory(_is_block_tuple, _block_tuple_hook)
+
+# Stream events are named by the ``:event-type`` header, not by their payload.
+STREAM_EVENTS: dict[str, type] = {
+    "messageStart": c.MessageStartEvent,
+    "contentBlockStart": c.ContentBlockStartEvent,
+    "contentBlockDelta": c.ContentBlockDeltaEvent,
+    "contentBlockStop": c.ContentBlockStopEvent,
+    "messageStop": c.MessageStopEvent,
+    "metadata": c.MetadataEvent,
+}
+
+
+def request_json(request: c.ConverseRequest) -> dict[str, Any]:
+    return converter.unstructure(request)
+
+
+def count_tokens_json(request: c.ConverseRequest) -> dict[str, Any]:
+    """The CountTokens body: the Converse request minus what counting does not take."""
+    body = request_json(request)
+    body.pop("inferenceConfig", None)
+    body.pop("additionalModelResponseFieldPaths", None)
+    return {"input": {"converse": body}}
+
+
+def parse_response(body: Any) -> c.ConverseResponse:
+    return converter.structure(body, c.ConverseResponse)
+
+
+def parse_stream_event(event_type: str, payload: Any) -> c.StreamEvent | None:
+    """The domain event for one ``event`` frame; None for event types we do not know."""
+    cls = STREAM_EVENTS.get(event_type)
+    return converter.structure(payload, cls) if cls else None

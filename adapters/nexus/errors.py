@@ -1,0 +1,96 @@
+"""Bedrock error responses and low-level failures -> domain errors, in one place."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import requests
+import urllib3.exceptions
+
+from domain import errors
+
+KEY_HINT = (
+    "set another with `nexus-claude-api config set --api-key ...` or NEXUS_API_KEY, "
+    "then restart the proxy"
+)
+
+# Bedrock error codes (from x-amzn-ErrorType or an in-stream :exception-type), lower-cased.
+_BY_CODE: dict[str, type[errors.UpstreamError]] = {
+    "validationexception": errors.UpstreamRejectedError,
+    "accessdeniedexception": errors.UpstreamAuthError,
+    "unrecognizedclientexception": errors.UpstreamAuthError,
+    "resourcenotfoundexception": errors.UpstreamNotFoundError,
+    "throttlingexception": errors.UpstreamThrottledError,
+    "servicequotaexceededexception": errors.UpstreamThrottledError,
+    "modelnotreadyexception": errors.UpstreamOverloadedError,
+    "serviceunavailableexception": errors.UpstreamOverloadedError,
+    "modeltimeoutexception": errors.UpstreamTimeoutError,
+    "internalserverexception": errors.UpstreamFailureError,
+    "modelstreamerrorexception": errors.UpstreamFailureError,
+    "modelerrorexception": errors.UpstreamFailureError,
+}
+_BY_STATUS: dict[int, type[errors.UpstreamError]] = {
+    400: errors.UpstreamRejectedError,
+    401: errors.UpstreamAuthError,
+    403: errors.UpstreamAuthError,
+    404: errors.UpstreamNotFoundError,
+    408: errors.UpstreamTimeoutError,
+    413: errors.UpstreamRejectedError,
+    429: errors.UpstreamThrottledError,
+    503: errors.UpstreamOverloadedError,
+    504: errors.UpstreamTimeoutError,
+}
+
+
+def error_code(header: str | None) -> str:
+    """``ValidationException:http://...`` or ``aws#ThrottlingException`` -> the bare code."""
+    return (header or "").split(":", 1)[0].rsplit("#", 1)[-1].strip()
+
+
+def upstream_error(status: int | None, code: str, message: str) -> errors.UpstreamError:
+    cls = _BY_CODE.get(code.lower()) or _BY_STATUS.get(status or 0, errors.UpstreamFailureError)
+    label = code or f"HTTP {status}"
+    if cls is errors.UpstreamAuthError:
+        return cls(f"AI Nexus refused the API key ({label}: {message}); {KEY_HINT}")
+    return cls(f"{message} ({label} from AI Nexus)" if message else f"AI Nexus answered {label}")
+
+
+def bedrock_message(body: Any) -> str:
+    """Bedrock's error text: ``message``, or ``Message`` from its auth front door."""
+    if isinstance(body, dict):
+        return str(body.get("message") or body.get("Message") or "")
+    return ""
+
+
+def error_from_response(response: requests.Response) -> errors.UpstreamError:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    code = error_code(response.headers.get("x-amzn-ErrorType")) or str(
+        (body or {}).get("__type", "") if isinstance(body, dict) else ""
+    )
+    return upstream_error(response.status_code, error_code(code), bedrock_message(body))
+
+
+@contextlib.contextmanager
+def translated_errors(host: str) -> Iterator[None]:
+    """Turn requests/urllib3 failures, also those raised mid-stream, into domain errors."""
+    try:
+        yield
+    except (requests.ConnectTimeout, urllib3.exceptions.ConnectTimeoutError):
+        raise errors.UpstreamUnreachableError(f"AI Nexus at {host} did not accept a connection in time") from None
+    except (requests.ReadTimeout, urllib3.exceptions.ReadTimeoutError):
+        raise errors.UpstreamTimeoutError(f"AI Nexus at {host} stopped responding (read timeout)") from None
+    except requests.exceptions.SSLError:
+        raise errors.UpstreamUnreachableError(f"TLS handshake with AI Nexus at {host} failed") from None
+    except (requests.exceptions.ChunkedEncodingError, urllib3.exceptions.ProtocolError):
+        raise errors.UpstreamFailureError(f"the connection to AI Nexus at {host} was cut") from None
+    except requests.ConnectionError:
+        raise errors.UpstreamUnreachableError(f"cannot connect to AI Nexus at {host}") from None
+    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as error:
+        raise errors.UpstreamFailureError(
+            f"talking to AI Nexus at {host} failed: {type(error).__name__}"
+        ) from None

@@ -1,0 +1,183 @@
+"""Incremental decoder for AWS event-stream frames (``application/vnd.amazon.eventstream``).
+
+ConverseStream bodies arrive cut into arbitrary chunks. Header values come out exactly as
+``botocore.eventstream`` returns them, so a frame reads the same here as through boto3.
+"""
+
+from __future__ import annotations
+
+import struct
+import types
+import zlib
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+import attrs
+
+from domain.errors import UpstreamFailureError
+
+_PRELUDE = struct.Struct(">III")  # total length, headers length, prelude CRC
+_CRC = struct.Struct(">I")
+_OVERHEAD = _PRELUDE.size + _CRC.size
+# botocore's limits. Checking them on the prelude keeps a corrupt length from making us
+# buffer gigabytes while waiting for a frame that never ends.
+_MAX_HEADERS_LENGTH = 128 * 1024
+_MAX_PAYLOAD_LENGTH = 24 * 1024 * 1024
+# Codes 2-5 are signed integers; 8 is a timestamp, which botocore leaves as epoch millis.
+_FIXED = {
+    code: struct.Struct(fmt)
+    for code, fmt in [(2, ">b"), (3, ">h"), (4, ">i"), (5, ">q"), (8, ">q")]
+}
+
+
+def _read_only(headers: Mapping[str, Any]) -> Mapping[str, Any]:
+    return types.MappingProxyType(dict(headers))
+
+
+@attrs.frozen(kw_only=True)
+class Frame:
+    """One decoded event-stream message.
+
+    Attributes:
+        headers: Read-only name to value, typed as botocore decodes them: ``bool`` (types
+            0-1), ``int`` (2-5, and 8: a timestamp in epoch milliseconds), ``bytes`` (6, and
+            9: a UUID's 16 raw bytes) or ``str`` (7).
+        payload: The frame body, usually JSON.
+    """
+
+    headers: Mapping[str, Any] = attrs.field(converter=_read_only)
+    payload: bytes
+
+
+def _corrupt(reason: str) -> UpstreamFailureError:
+    return UpstreamFailureError(f"Nexus sent a corrupt event-stream frame: {reason}")
+
+
+def _check_prelude(total: int, headers_length: int) -> None:
+    if total < _OVERHEAD:
+        raise _corrupt(f"length {total} is shorter than the prelude and checksum")
+    if headers_length > total - _OVERHEAD:
+        raise _corrupt("headers are longer than the frame")
+    if headers_length > _MAX_HEADERS_LENGTH:
+        raise _corrupt(f"{headers_length} bytes of headers exceed the limit")
+    if total - _OVERHEAD - headers_length > _MAX_PAYLOAD_LENGTH:
+        raise _corrupt(f"{total - _OVERHEAD - headers_length} bytes of payload exceed the limit")
+
+
+def _take(data: bytes, pos: int, size: int) -> tuple[bytes, int]:
+    if pos + size > len(data):
+        raise _corrupt("a header runs past the headers section")
+    return data[pos : pos + size], pos + size
+
+
+def _take_sized(data: bytes, pos: int, length_size: int) -> tuple[bytes, int]:
+    raw_length, pos = _take(data, pos, length_size)
+    return _take(data, pos, int.from_bytes(raw_length, "big"))
+
+
+def _text(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _corrupt("a header is not valid UTF-8") from None
+
+
+def _read_value(data: bytes, pos: int, type_code: int) -> tuple[Any, int]:
+    if type_code in (0, 1):
+        return type_code == 0, pos
+    if type_code in _FIXED:
+        raw, pos = _take(data, pos, _FIXED[type_code].size)
+        return _FIXED[type_code].unpack(raw)[0], pos
+    if type_code in (6, 7):
+        raw, pos = _take_sized(data, pos, 2)
+        return (_text(raw) if type_code == 7 else raw), pos
+    if type_code == 9:
+        return _take(data, pos, 16)
+    raise _corrupt(f"unknown header type {type_code}")
+
+
+def _parse_headers(data: bytes) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+    pos = 0
+    while pos < len(data):
+        raw_name, pos = _take_sized(data, pos, 1)
+        name = _text(raw_name)
+        if name in headers:
+            raise _corrupt(f"duplicate header {name!r}")
+        raw_type, pos = _take(data, pos, 1)
+        headers[name], pos = _read_value(data, pos, raw_type[0])
+    return headers
+
+
+def _decode_message(message: memoryview, headers_length: int) -> Frame:
+    if zlib.crc32(message[:-4]) != _CRC.unpack_from(message, len(message) - 4)[0]:
+        raise _corrupt("message checksum mismatch")
+    headers_end = _PRELUDE.size + headers_length
+    headers = _parse_headers(bytes(message[_PRELUDE.size : headers_end]))
+    return Frame(headers=headers, payload=bytes(message[headers_end:-4]))
+
+
+class EventStreamDecoder:
+    """Turns event-stream bytes, chunked any way, into frames.
+
+    Frames completed before a corrupt one are still returned; the error then comes from the
+    next ``feed`` or ``finish``. Nothing after a corrupt frame is ever returned.
+    """
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+        self._start = 0  # decoded bytes at the front, dropped once per feed
+        self._error: UpstreamFailureError | None = None
+
+    def feed(self, data: bytes) -> list[Frame]:
+        """Add bytes; return the frames they complete, in order. Raises UpstreamFailureError."""
+        if self._error is not None:
+            raise self._error
+        self._buffer += data
+        frames: list[Frame] = []
+        try:
+            while (frame := self._next_frame()) is not None:
+                frames.append(frame)
+        except UpstreamFailureError as error:
+            self._error = error
+            if not frames:
+                raise
+        # Once per call, not per frame: a chunk of many small frames is not copied per frame.
+        del self._buffer[: self._start]
+        self._start = 0
+        return frames
+
+    def finish(self) -> None:
+        """Declare the stream over; raise UpstreamFailureError if it stopped mid-frame."""
+        if self._error is not None:
+            raise self._error
+        if left := len(self._buffer) - self._start:
+            raise _corrupt(f"the stream ended inside a frame ({left} bytes left over)")
+
+    def _next_frame(self) -> Frame | None:
+        start, buffer = self._start, self._buffer
+        if len(buffer) - start < _PRELUDE.size:
+            return None
+        total, headers_length, prelude_crc = _PRELUDE.unpack_from(buffer, start)
+        if zlib.crc32(buffer[start : start + 8]) != prelude_crc:
+            raise _corrupt("prelude checksum mismatch")
+        _check_prelude(total, headers_length)
+        if len(buffer) - start < total:
+            return None
+        # A view, so a large frame is copied once into its payload rather than sliced twice.
+        with memoryview(buffer)[start : start + total] as message:
+            frame = _decode_message(message, headers_length)
+        self._start = start + total
+        return frame
+
+
+def decode_frames(chunks: Iterable[bytes]) -> Iterator[Frame]:
+    """Yield each frame as soon as the chunks read so far complete it.
+
+    Raises:
+        UpstreamFailureError: A frame is corrupt, or the chunks stop inside a frame.
+    """
+    decoder = EventStreamDecoder()
+    for chunk in chunks:
+        yield from decoder.feed(chunk)
+    decoder.finish()

@@ -1,0 +1,147 @@
+"""The AI Nexus outbound adapter: Bedrock Runtime REST over a pooled ``requests`` session."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from adapters.nexus import converse_wire
+from adapters.nexus.errors import bedrock_message, error_from_response, translated_errors, upstream_error
+from adapters.nexus.eventstream import decode_frames
+from domain import converse
+from domain.errors import UpstreamFailureError
+
+log = logging.getLogger("nexus_claude_api.nexus")
+_READ_SIZE = 64 * 1024
+
+
+def _session(pool_size: int) -> requests.Session:
+    session = requests.Session()
+    # One pool per host, wide enough for every concurrent stream; never retry a POST
+    # here, since a retried generation is billed twice.
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    session.trust_env = False
+    return session
+
+
+class RequestsConverseStream:
+    """An open ConverseStream HTTP response, read frame by frame as bytes arrive."""
+
+    def __init__(self, response: requests.Response, host: str) -> None:
+        self._response = response
+        self._host = host
+        self._closed = False
+
+    def _chunks(self) -> Iterator[bytes]:
+        raw = self._response.raw
+        while not self._closed:
+            # read1 returns what the socket has now, so each frame is passed on at once.
+            data = raw.read1(_READ_SIZE)
+            if not data:
+                return
+            yield data
+
+    def __iter__(self) -> Iterator[converse.StreamEvent]:
+        try:
+            with translated_errors(self._host):
+                for frame in decode_frames(self._chunks()):
+                    event = _event(frame.headers, frame.payload)
+                    if event is not None:
+                        yield event
+        except UpstreamFailureError:
+            if not self._closed:
+                raise
+
+    def close(self) -> None:
+        """Release the connection now; safe from another thread during a blocked read."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._response.raw.shutdown()  # wakes a reader blocked in recv()
+        except (ValueError, RuntimeError, OSError):
+            pass
+        self._response.close()
+
+
+def _event(headers: Any, payload: bytes) -> converse.StreamEvent | None:
+    message_type = headers.get(":message-type")
+    if message_type == "event":
+        try:
+            return converse_wire.parse_stream_event(headers.get(":event-type", ""), _json(payload))
+        except UpstreamFailureError:
+            raise
+        except Exception:
+            raise UpstreamFailureError("Nexus sent a stream event this proxy cannot read") from None
+    if message_type == "exception":
+        code = str(headers.get(":exception-type", ""))
+        raise upstream_error(None, code, bedrock_message(_json(payload)))
+    code = str(headers.get(":error-code", "unknown"))
+    raise upstream_error(None, code, str(headers.get(":error-message", "")))
+
+
+def _json(payload: bytes) -> Any:
+    try:
+        return json.loads(payload)
+    except ValueError:
+        raise UpstreamFailureError("Nexus sent an event that is not valid JSON") from None
+
+
+class RequestsConverseGateway:
+    """``ConverseGateway`` for AI Nexus, authenticated with ``Authorization: Bearer``."""
+
+    def __init__(
+        self,
+        *,
+        endpoint_url: str,
+        api_key: str,
+        connect_timeout: float = 10.0,
+        read_timeout: float = 600.0,
+        pool_size: int = 64,
+    ) -> None:
+        self._base = endpoint_url.rstrip("/")
+        self._host = urlsplit(self._base).netloc or self._base
+        self._headers = {"Authorization": f"Bearer {api_key}", "Content-Type": "application/json"}
+        self._timeout = (connect_timeout, read_timeout)
+        self._session = _session(pool_size)
+
+    def _post(self, model_id: str, operation: str, body: dict[str, Any], *, stream: bool) -> requests.Response:
+        url = f"{self._base}/model/{quote(model_id, safe='')}/{operation}"
+        with translated_errors(self._host):
+            response = self._session.post(url, json=body, headers=self._headers, timeout=self._timeout, stream=stream)
+        log.debug("nexus %s %s -> %s", operation, model_id, response.status_code)
+        if response.status_code >= 400:
+            error = error_from_response(response)
+            response.close()
+            raise error
+        return response
+
+    def converse(self, model_id: str, request: converse.ConverseRequest) -> converse.ConverseResponse:
+        response = self._post(model_id, "converse", converse_wire.request_json(request), stream=False)
+        with translated_errors(self._host):
+            body = response.json()
+        try:
+            return converse_wire.parse_response(body)
+        except Exception:
+            raise UpstreamFailureError("Nexus sent a Converse response this proxy cannot read") from None
+
+    def converse_stream(self, model_id: str, request: converse.ConverseRequest) -> RequestsConverseStream:
+        response = self._post(model_id, "converse-stream", converse_wire.request_json(request), stream=True)
+        return RequestsConverseStream(response, self._host)
+
+    def count_tokens(self, model_id: str, request: converse.ConverseRequest) -> int:
+        response = self._post(model_id, "count-tokens", converse_wire.count_tokens_json(request), stream=False)
+        with translated_errors(self._host):
+            body = response.json()
+        count = body.get("inputTokens") if isinstance(body, dict) else None
+        if not isinstance(count, int):
+            raise UpstreamFailureError("Nexus sent a CountTokens response without inputTokens")
+        return count

@@ -1,0 +1,37 @@
+"""Which ``anthropic-beta`` flags reach Nexus: one allowlist, applied in one place.
+
+Claude Code sends many flags; Bedrock rejects unknown ones with "invalid beta flag".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import attrs
+
+FINE_GRAINED_TOOL_STREAMING = "fine-grained-tool-streaming-2025-05-14"
+
+
+@attrs.frozen(kw_only=True)
+class BetaSelection:
+    forwarded: tuple[str, ...]
+    dropped: tuple[str, ...]
+
+
+def split_header(values: Iterable[str]) -> tuple[str, ...]:
+    """Flags from ``anthropic-beta`` header values (comma separated, repeatable)."""
+    return tuple(flag.strip() for value in values for flag in value.split(",") if flag.strip())
+
+
+def select_betas(requested: Iterable[str], allowlist: Iterable[str], *, has_tools: bool) -> BetaSelection:
+    """Keep allowlisted flags, in order, once each.
+
+    Tools always get fine-grained tool streaming: without it Bedrock buffers a tool's
+    whole input, and Claude Code's stall watchdog fires on long tool calls.
+    """
+    allowed = set(allowlist)
+    wanted = list(dict.fromkeys(requested))
+    if has_tools and FINE_GRAINED_TOOL_STREAMING not in wanted:
+        wanted.append(FINE_GRAINED_TOOL_STREAMING)
+    forwarded = tuple(f for f in wanted if f in allowed or f == FINE_GRAINED_TOOL_STREAMING)
+    return BetaSelection(forwarded=forwarded, dropped=tuple(f for f in wanted if f not in forwarded))

@@ -1,0 +1,143 @@
+"""Anthropic content blocks -> Converse content blocks, one block at a time.
+
+Each function takes the block and its location (``messages.2.content.1``) so a
+rejection names the exact block the client sent.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+
+from domain import anthropic as a
+from domain import converse as c
+from domain.errors import InvalidRequestError
+from domain.identifiers import converse_tool_name, converse_tool_use_id
+
+IMAGE_FORMATS = {"image/png": "png", "image/jpeg": "jpeg", "image/gif": "gif", "image/webp": "webp"}
+# Converse rejects blank text and empty tool results; this stands in for them.
+EMPTY_PLACEHOLDER = "(empty)"
+_DOC_NAME_BAD = re.compile(r"[^A-Za-z0-9\-()\[\] ]+")
+
+
+def is_blank(text: str) -> bool:
+    return not text.strip()
+
+
+def cache_point(control: a.CacheControl | None) -> tuple[c.CachePointContent, ...]:
+    """The cachePoint that follows a block carrying ``cache_control``, if any."""
+    if control is None:
+        return ()
+    return (c.CachePointContent(cache_point=c.CachePoint(ttl=control.ttl)),)
+
+
+def decode_base64(data: str, field: str) -> bytes:
+    try:
+        return base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidRequestError(f"{field}: invalid base64 data") from None
+
+
+def convert_image(block: a.ImageBlock, where: str) -> c.ImageContent:
+    source = block.source
+    if not isinstance(source, a.Base64Source):
+        raise InvalidRequestError(
+            f"{where}.source: image source type {source.type!r} is not supported through "
+            "AI Nexus; send the image inline as {'type': 'base64', 'media_type', 'data'}"
+        )
+    image_format = IMAGE_FORMATS.get(source.media_type)
+    if image_format is None:
+        raise InvalidRequestError(
+            f"{where}.source.media_type: {source.media_type!r} is not supported; "
+            f"use one of {', '.join(IMAGE_FORMATS)}"
+        )
+    image = c.Image(format=image_format, source=c.BytesSource(bytes=decode_base64(source.data, f"{where}.source.data")))
+    return c.ImageContent(image=image)
+
+
+def document_name(title: str | None, position: int) -> str:
+    """A name Converse accepts: no dots or symbols, single spaces, unique per request."""
+    cleaned = " ".join(_DOC_NAME_BAD.sub(" ", title or "").split())[:180]
+    return f"{cleaned or 'document'} {position}"
+
+
+def convert_document(block: a.DocumentBlock, where: str, position: int) -> c.DocumentContent:
+    source = block.source
+    name = document_name(block.title, position)
+    if isinstance(source, a.Base64Source) and source.media_type == "application/pdf":
+        doc = c.Document(format="pdf", name=name, source=c.BytesSource(bytes=decode_base64(source.data, f"{where}.source.data")))
+    elif isinstance(source, a.Base64Source) and source.media_type == "text/plain":
+        doc = c.Document(format="txt", name=name, source=c.BytesSource(bytes=decode_base64(source.data, f"{where}.source.data")))
+    elif isinstance(source, a.PlainTextSource):
+        doc = c.Document(format="txt", name=name, source=c.BytesSource(bytes=source.data.encode()))
+    elif isinstance(source, a.ContentSource):
+        text = source.content if isinstance(source.content, str) else "\n\n".join(
+            part.text for part in source.content if isinstance(part, a.TextBlock)
+        )
+        doc = c.Document(format="txt", name=name, source=c.BytesSource(bytes=text.encode()))
+    else:
+        kind = getattr(source, "media_type", source.type)
+        raise InvalidRequestError(
+            f"{where}.source: document source {kind!r} is not supported through AI Nexus; "
+            "send a base64 PDF or plain text"
+        )
+    return c.DocumentContent(document=doc)
+
+
+def _tool_result_items(block: a.ToolResultBlock, where: str, docs: list[int]) -> tuple[c.ToolResultItem, ...]:
+    parts: list[c.ToolResultItem] = []
+    if isinstance(block.content, str):
+        if not is_blank(block.content):
+            parts.append(c.TextContent(text=block.content))
+    else:
+        for j, item in enumerate(block.content):
+            here = f"{where}.content.{j}"
+            if isinstance(item, a.TextBlock):
+                if not is_blank(item.text):
+                    parts.append(c.TextContent(text=item.text))
+            elif isinstance(item, a.ImageBlock):
+                parts.append(convert_image(item, here))
+            else:
+                docs.append(1)
+                parts.append(convert_document(item, here, len(docs)))
+    return tuple(parts) or (c.TextContent(text=EMPTY_PLACEHOLDER),)
+
+
+def convert_tool_result(block: a.ToolResultBlock, where: str, docs: list[int]) -> c.ToolResultContent:
+    result = c.ToolResult(
+        tool_use_id=converse_tool_use_id(block.tool_use_id),
+        content=_tool_result_items(block, where, docs),
+        status="error" if block.is_error else None,
+    )
+    return c.ToolResultContent(tool_result=result)
+
+
+def convert_block(block: a.ContentBlock, where: str, docs: list[int]) -> tuple[c.ContentBlock, ...]:
+    """One Anthropic block as Converse blocks: the block, then its cache point.
+
+    ``docs`` counts documents across the request so their names stay unique.
+    """
+    converted: c.ContentBlock
+    match block:
+        case a.TextBlock(text=text):
+            if is_blank(text):
+                return cache_point(block.cache_control)
+            converted = c.TextContent(text=text)
+        case a.ImageBlock():
+            converted = convert_image(block, where)
+        case a.DocumentBlock():
+            docs.append(1)
+            converted = convert_document(block, where, len(docs))
+        case a.ToolUseBlock(id=tool_id, name=name, input=tool_input):
+            use = c.ToolUse(tool_use_id=converse_tool_use_id(tool_id), name=converse_tool_name(name), input=tool_input)
+            converted = c.ToolUseContent(tool_use=use)
+        case a.ToolResultBlock():
+            converted = convert_tool_result(block, where, docs)
+        case a.ThinkingBlock(thinking=text, signature=signature):
+            reasoning = c.ReasoningText(text=text, signature=signature or None)
+            converted = c.ReasoningContent(reasoning_content=c.ReasoningTextContent(reasoning_text=reasoning))
+        case a.RedactedThinkingBlock(data=data):
+            redacted = c.RedactedReasoningContent(redacted_content=decode_base64(data, f"{where}.data"))
+            converted = c.ReasoningContent(reasoning_content=redacted)
+    return (converted, *cache_point(block.cache_control))

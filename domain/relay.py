@@ -1,0 +1,128 @@
+"""The messages service: one Anthropic request through Nexus and back.
+
+Blocking throughout; the HTTP adapter runs these calls in its thread pool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TypeVar
+
+import attrs
+
+from domain import anthropic as a
+from domain import converse as c
+from domain.errors import InvalidRequestError, UpstreamRejectedError
+from domain.models import ModelCatalog, ResolvedModel
+from domain.ports import ConverseGateway, ConverseStream
+from domain.stream_translation import StreamTranslator, message_start
+from domain.token_estimate import estimate_tokens
+from domain.translate_request import Translation, translate_request
+from domain.translate_response import new_message_id, translate_response
+
+T = TypeVar("T")
+
+
+@attrs.frozen(kw_only=True)
+class Prepared:
+    """A validated request: where it goes and what it becomes."""
+
+    model: ResolvedModel
+    translation: Translation
+
+
+def _without_betas(request: c.ConverseRequest) -> c.ConverseRequest | None:
+    fields = request.additional_model_request_fields or {}
+    if "anthropic_beta" not in fields:
+        return None
+    rest = {k: v for k, v in fields.items() if k != "anthropic_beta"}
+    return attrs.evolve(request, additional_model_request_fields=rest or None)
+
+
+def call_with_beta_fallback(call: Callable[[c.ConverseRequest], T], request: c.ConverseRequest) -> T:
+    """Call Nexus; if it rejects a beta flag, retry once without any.
+
+    The allowlist is a guess about what this Nexus model accepts; a wrong guess must
+    not cost the user their turn.
+    """
+    try:
+        return call(request)
+    except UpstreamRejectedError as error:
+        retry = _without_betas(request)
+        if retry is None or "beta" not in error.message.lower():
+            raise
+        return call(retry)
+
+
+@attrs.define
+class MessageStream:
+    """Anthropic events for one streamed message, in batches, from an open upstream.
+
+    Iterating blocks on Nexus. ``close()`` may be called from another thread while an
+    iteration is blocked: it closes the upstream, which ends that iteration.
+    """
+
+    upstream: ConverseStream
+    translator: StreamTranslator
+    first: a.MessageStartEvent
+
+    def __iter__(self) -> Iterator[list[a.StreamEvent]]:
+        try:
+            yield [self.first]
+            for event in self.upstream:
+                events = self.translator.feed(event)
+                if events:
+                    yield events
+                if self.translator.done:
+                    return
+            yield self.translator.finish()
+        finally:
+            self.upstream.close()
+
+    def close(self) -> None:
+        self.upstream.close()
+
+
+@attrs.frozen(kw_only=True)
+class MessageRelay:
+    gateway: ConverseGateway
+    catalog: ModelCatalog
+    beta_allowlist: tuple[str, ...]
+
+    def prepare(self, request: a.MessagesRequest, *, counting: bool = False) -> Prepared:
+        """Resolve the model and translate; raises the client's errors before any call."""
+        model = self.catalog.resolve(request.model)
+        if not counting and request.max_tokens is None:
+            raise InvalidRequestError("max_tokens: Field required")
+        if request.max_tokens is not None and request.max_tokens < 0:
+            raise InvalidRequestError("max_tokens: must be greater than or equal to 0")
+        translation = translate_request(
+            request,
+            beta_allowlist=self.beta_allowlist,
+            max_tokens=max(request.max_tokens or 0, 1) if not counting else 4096,
+        )
+        return Prepared(model=model, translation=translation)
+
+    def create(self, request: a.MessagesRequest, prepared: Prepared) -> a.MessagesResponse:
+        response = call_with_beta_fallback(
+            lambda body: self.gateway.converse(prepared.model.upstream_id, body),
+            prepared.translation.request,
+        )
+        return translate_response(
+            response, model=request.model, tool_names=prepared.translation.original_tool_names
+        )
+
+    def open_stream(self, request: a.MessagesRequest, prepared: Prepared) -> MessageStream:
+        """Open the upstream stream now, so failures surface before the response starts."""
+        upstream = call_with_beta_fallback(
+            lambda body: self.gateway.converse_stream(prepared.model.upstream_id, body),
+            prepared.translation.request,
+        )
+        estimate = estimate_tokens(prepared.translation.request)
+        return MessageStream(
+            upstream=upstream,
+            translator=StreamTranslator(
+                tool_names=prepared.translation.original_tool_names, input_estimate=estimate
+            ),
+            first=message_start(new_message_id(), request.model, estimate),
+        )

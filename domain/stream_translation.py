@@ -1,0 +1,127 @@
+"""ConverseStream events -> Anthropic SSE events: a small state machine.
+
+Converse opens only tool blocks explicitly; text and reasoning blocks begin with their
+first delta. Its block indices need not match Anthropic's, which must count 0, 1, 2...
+in order. Usage arrives last (``metadata``, after ``messageStop``), so ``message_delta``
+waits for it. A stream that ends without ``messageStop`` is a failure, never a clean stop.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping
+
+import attrs
+
+from domain import anthropic as a
+from domain import converse as c
+from domain.errors import UpstreamFailureError
+from domain.translate_response import stop_reason, stop_sequence, usage
+
+
+@attrs.define
+class _OpenBlock:
+    index: int
+    kind: str
+
+
+def message_start(message_id: str, model: str, input_estimate: int) -> a.MessageStartEvent:
+    message = a.MessagesResponse(
+        id=message_id,
+        model=model,
+        content=(),
+        stop_reason=None,
+        stop_sequence=None,
+        usage=a.Usage(input_tokens=input_estimate, output_tokens=1),
+    )
+    return a.MessageStartEvent(type="message_start", message=message)
+
+
+@attrs.define
+class StreamTranslator:
+    """Feed Converse events in order; collect the Anthropic events each one produces."""
+
+    tool_names: Mapping[str, str]
+    input_estimate: int = 1
+    _open: dict[int, _OpenBlock] = attrs.field(factory=dict)
+    _next_index: int = 0
+    _stop: a.StopInfo | None = None
+    done: bool = False
+
+    def feed(self, event: c.StreamEvent) -> list[a.StreamEvent]:
+        match event:
+            case c.ContentBlockStartEvent(content_block_index=i, start=c.BlockStart(tool_use=use)) if use:
+                block = a.ToolUseBlock(type="tool_use", id=use.tool_use_id, name=self.tool_names.get(use.name, use.name))
+                return self._start(i, "tool_use", block)
+            case c.ContentBlockDeltaEvent(content_block_index=i, delta=delta) if delta is not None:
+                return self._delta(i, delta)
+            case c.ContentBlockStopEvent(content_block_index=i):
+                return self._stop_block(i)
+            case c.MessageStopEvent(stop_reason=reason, additional_model_response_fields=fields):
+                self._stop = a.StopInfo(stop_reason=stop_reason(reason), stop_sequence=stop_sequence(fields))
+                return self._close_all()
+            case c.MetadataEvent(usage=tokens) if self._stop is not None:
+                return self._final(usage(tokens))
+        return []
+
+    def finish(self) -> list[a.StreamEvent]:
+        """Events owed when the upstream ends; raises if it ended too early."""
+        if self.done:
+            return []
+        if self._stop is None:
+            raise UpstreamFailureError("Nexus ended the stream before the message was complete")
+        return self._final(a.Usage(input_tokens=self.input_estimate, output_tokens=1))
+
+    def _start(self, converse_index: int, kind: str, block: a.ResponseBlock) -> list[a.StreamEvent]:
+        events = self._stop_block(converse_index)
+        self._open[converse_index] = _OpenBlock(index=self._next_index, kind=kind)
+        events.append(a.ContentBlockStartEvent(type="content_block_start", index=self._next_index, content_block=block))
+        self._next_index += 1
+        return events
+
+    def _ensure(self, converse_index: int, kind: str, block: a.ResponseBlock) -> list[a.StreamEvent]:
+        current = self._open.get(converse_index)
+        if current is not None and current.kind == kind:
+            return []
+        return self._start(converse_index, kind, block)
+
+    def _delta(self, i: int, delta: c.Delta) -> list[a.StreamEvent]:
+        match delta:
+            case c.TextChunk(text=text):
+                events = self._ensure(i, "text", a.TextBlock(type="text", text=""))
+                return events + self._emit(i, a.TextDelta(type="text_delta", text=text))
+            case c.ToolUseChunk(tool_use=c.ToolUseInput(input=partial)) if i in self._open:
+                return self._emit(i, a.InputJsonDelta(type="input_json_delta", partial_json=partial))
+            case c.ReasoningDelta(reasoning_content=c.ReasoningChunk(redacted_content=bytes() as data)):
+                block = a.RedactedThinkingBlock(type="redacted_thinking", data=base64.b64encode(data).decode())
+                return self._start(i, "redacted_thinking", block)
+            case c.ReasoningDelta(reasoning_content=chunk):
+                events = self._ensure(i, "thinking", a.ThinkingBlock(type="thinking", thinking="", signature=""))
+                if chunk.text:
+                    events += self._emit(i, a.ThinkingDelta(type="thinking_delta", thinking=chunk.text))
+                if chunk.signature:
+                    events += self._emit(i, a.SignatureDelta(type="signature_delta", signature=chunk.signature))
+                return events
+        return []
+
+    def _emit(self, converse_index: int, delta: a.BlockDelta) -> list[a.StreamEvent]:
+        index = self._open[converse_index].index
+        return [a.ContentBlockDeltaEvent(type="content_block_delta", index=index, delta=delta)]
+
+    def _stop_block(self, converse_index: int) -> list[a.StreamEvent]:
+        block = self._open.pop(converse_index, None)
+        if block is None:
+            return []
+        return [a.ContentBlockStopEvent(type="content_block_stop", index=block.index)]
+
+    def _close_all(self) -> list[a.StreamEvent]:
+        return [event for i in sorted(self._open) for event in self._stop_block(i)]
+
+    def _final(self, final_usage: a.Usage) -> list[a.StreamEvent]:
+        assert self._stop is not None
+        self.done = True
+        return [
+            *self._close_all(),
+            a.MessageDeltaEvent(type="message_delta", delta=self._stop, usage=final_usage),
+            a.MessageStopEvent(type="message_stop"),
+        ]

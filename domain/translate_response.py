@@ -1,0 +1,81 @@
+"""Converse responses -> Anthropic responses: blocks, stop reasons and usage."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import string
+from collections.abc import Mapping
+from typing import Any
+
+from domain import anthropic as a
+from domain import converse as c
+
+# Converse reasons Anthropic does not have, in Anthropic's words.
+_STOP_REASONS = {
+    "guardrail_intervened": "refusal",
+    "content_filtered": "refusal",
+    "malformed_model_output": "end_turn",
+    "malformed_tool_use": "end_turn",
+}
+_BASE62 = string.ascii_letters + string.digits
+
+
+def new_message_id() -> str:
+    return "msg_" + "".join(secrets.choice(_BASE62) for _ in range(24))
+
+
+def stop_reason(reason: str) -> str:
+    return _STOP_REASONS.get(reason, reason)
+
+
+def stop_sequence(fields: Mapping[str, Any] | None) -> str | None:
+    """The matched stop sequence, which Claude reports under ``delta.stop_sequence``."""
+    delta = (fields or {}).get("delta")
+    value = delta.get("stop_sequence") if isinstance(delta, Mapping) else None
+    return value if isinstance(value, str) else None
+
+
+def usage(tokens: c.TokenUsage) -> a.Usage:
+    # Converse's inputTokens already excludes both cache buckets, as Anthropic's does.
+    return a.Usage(
+        input_tokens=tokens.input_tokens,
+        output_tokens=tokens.output_tokens,
+        cache_read_input_tokens=tokens.cache_read_input_tokens or 0,
+        cache_creation_input_tokens=tokens.cache_write_input_tokens or 0,
+    )
+
+
+def response_block(block: c.ContentBlock, tool_names: Mapping[str, str]) -> a.ResponseBlock | None:
+    """One Converse output block in Anthropic terms; None for kinds with no equivalent."""
+    match block:
+        case c.TextContent(text=text):
+            return a.TextBlock(type="text", text=text)
+        case c.ToolUseContent(tool_use=use):
+            tool_input = use.input if isinstance(use.input, dict) else {}
+            name = tool_names.get(use.name, use.name)
+            return a.ToolUseBlock(type="tool_use", id=use.tool_use_id, name=name, input=tool_input)
+        case c.ReasoningContent(reasoning_content=c.ReasoningTextContent(reasoning_text=r)):
+            return a.ThinkingBlock(type="thinking", thinking=r.text, signature=r.signature or "")
+        case c.ReasoningContent(reasoning_content=c.RedactedReasoningContent(redacted_content=data)):
+            return a.RedactedThinkingBlock(type="redacted_thinking", data=base64.b64encode(data).decode())
+    return None
+
+
+def translate_response(
+    response: c.ConverseResponse,
+    *,
+    model: str,
+    tool_names: Mapping[str, str],
+    message_id: str | None = None,
+) -> a.MessagesResponse:
+    """The Anthropic message for a Converse response; ``model`` is the id the client sent."""
+    blocks = (response_block(b, tool_names) for b in response.output.message.content)
+    return a.MessagesResponse(
+        id=message_id or new_message_id(),
+        model=model,
+        content=tuple(b for b in blocks if b is not None),
+        stop_reason=stop_reason(response.stop_reason),
+        stop_sequence=stop_sequence(response.additional_model_response_fields),
+        usage=usage(response.usage),
+    )

@@ -1,0 +1,237 @@
+"""The command line: ``nexus-claude-api start`` and ``nexus-claude-api config ...``.
+
+Fire parses values as Python literals (``--api-key 1e5`` would arrive as a float,
+``a,b`` as a tuple), so every string option is pinned with ``SetParseFn(str, ...)``.
+Options are keyword-only, so nothing is taken positionally by surprise. Commands
+print and return ``None``, so Fire has nothing of its own to print.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import json
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import fire
+from fire.decorators import SetParseFn
+
+from adapters.config_store import JsonConfigStore
+from domain.errors import ConfigError
+from domain.settings import Settings
+from entrypoints import config, launch
+from entrypoints.logs import configure_logging
+
+NAME = "nexus-claude-api"
+_EXIT_CONFIG_ERROR = 2
+_TRUE = ("true", "yes", "on", "1")
+_FALSE = ("false", "no", "off", "0")
+
+
+def serve(settings: Settings) -> None:
+    """Run the proxy in the foreground until interrupted (Ctrl-C)."""
+    # Imported here so `config` commands and early failures stay fast and do not
+    # depend on the server stack.
+    import uvicorn
+
+    from entrypoints.app import build_app
+
+    uvicorn.run(
+        build_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,  # logging is ours: see entrypoints/logs.py
+        access_log=settings.verbose,
+        # Open streams must not keep Ctrl-C waiting forever.
+        timeout_graceful_shutdown=5,
+    )
+
+
+@contextlib.contextmanager
+def _exit_on_config_error() -> Iterator[None]:
+    # A configuration problem is the user's to fix: one line, no traceback.
+    try:
+        yield
+    except ConfigError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        raise SystemExit(_EXIT_CONFIG_ERROR) from None
+
+
+def _as_bool(name: str, value: Any) -> bool:
+    # `--dev` arrives as True, but `--dev=no` as the string "no", which is truthy.
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE or text in _FALSE:
+        return text in _TRUE
+    raise ConfigError(f"--{name.replace('_', '-')} is an on/off flag, got {value!r}")
+
+
+def _mode_paths(dev: bool) -> tuple[Path, Path]:
+    """The config file and log file of the mode, read from HOME and cwd at call time."""
+    home, cwd = Path.home(), Path.cwd()
+    return config.config_path(dev, home, cwd), config.log_path(dev, home, cwd)
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, tuple | list):
+        return ", ".join(value)
+    return json.dumps(value) if isinstance(value, dict) else str(value)
+
+
+def _read_key_from_stdin() -> str:
+    # `--api-key -` keeps the key out of shell history and `ps`.
+    if sys.stdin.isatty():
+        return getpass.getpass("AI Nexus API key: ").strip()
+    return sys.stdin.readline().strip()
+
+
+def _settings_report(dev: bool) -> list[str]:
+    config_file, log_file = _mode_paths(dev)
+    values, sources = config.resolve_values({}, JsonConfigStore(config_file), os.environ)
+    found = "found" if config_file.exists() else "not found"
+    lines = [f"config file:  {config_file} ({found})", f"log file:     {log_file}"]
+    if "api_key" in values:
+        key = config.redact_key(values["api_key"])
+        lines.append(f"api_key:      {key} ({sources['api_key']})")
+    else:
+        lines.append(f"api_key:      not set; {config.missing_key_message(dev)}")
+    for name in ("endpoint_url", "model", "small_model", *config.ADVANCED_KEYS):
+        if name in sources:
+            lines.append(f"{name + ':':<13} {_shown(values[name])} ({sources[name]})")
+    return lines
+
+
+class ConfigCommands:
+    """Saved settings: ~/.config/nexus-claude-api/config.json (--dev: ./*.local.json)."""
+
+    @SetParseFn(str, "api_key", "endpoint_url", "model", "small_model")
+    def set(
+        self,
+        *,
+        api_key: str | None = None,
+        endpoint_url: str | None = None,
+        model: str | None = None,
+        small_model: str | None = None,
+        dev: bool = False,
+    ) -> None:
+        """Save settings; the ones not given keep their saved values.
+
+        Args:
+            api_key: your AI Nexus API key, stored byte for byte; "-" reads it from stdin.
+            endpoint_url: the AI Nexus base URL.
+            model: the main model id exposed to Claude Code.
+            small_model: the small/fast model id exposed to Claude Code.
+            dev: write ./nexus-claude-api.local.json instead of the user config.
+        """
+        with _exit_on_config_error():
+            given = {"api_key": api_key, "endpoint_url": endpoint_url}
+            given |= {"model": model, "small_model": small_model}
+            updates = {name: value for name, value in given.items() if value is not None}
+            if not updates:
+                raise ConfigError(
+                    "nothing to set; give --api-key, --endpoint-url, --model or --small-model"
+                )
+            if updates.get("api_key") == "-":
+                updates["api_key"] = _read_key_from_stdin()
+            config.check_values(updates, {name: f"--{name.replace('_', '-')}" for name in updates})
+            store = JsonConfigStore(_mode_paths(_as_bool("dev", dev))[0])
+            store.save({**store.load(), **updates})
+            print(f"saved {', '.join(updates)} to {store.path}")
+
+    def show(self, *, dev: bool = False) -> None:
+        """Print the effective settings and where each comes from; the key is redacted.
+
+        Args:
+            dev: show the --dev mode (./nexus-claude-api.local.json) instead.
+        """
+        with _exit_on_config_error():
+            print("\n".join(_settings_report(_as_bool("dev", dev))))
+
+    def path(self, *, dev: bool = False) -> None:
+        """Print the path of the config file.
+
+        Args:
+            dev: print the --dev config file (./nexus-claude-api.local.json) instead.
+        """
+        with _exit_on_config_error():
+            print(_mode_paths(_as_bool("dev", dev))[0])
+
+
+class Cli:
+    """A local Anthropic Messages API for Claude Code, served through AI Nexus."""
+
+    config = ConfigCommands()
+
+    @SetParseFn(str, "host", "port", "endpoint_url", "api_key", "model", "small_model")
+    def start(
+        self,
+        *,
+        host: str | None = None,
+        port: str | int | None = None,
+        endpoint_url: str | None = None,
+        api_key: str | None = None,
+        model: str | None = None,
+        small_model: str | None = None,
+        claude_code: bool = False,
+        verbose: bool = False,
+        dev: bool = False,
+        dry_run: bool = False,
+    ) -> None:
+        """Start the proxy (Ctrl-C stops it).
+
+        Key lookup: --api-key, the config file, NEXUS_API_KEY, AWS_BEARER_TOKEN_BEDROCK.
+        The key is never saved by start; use `config set --api-key` for that.
+
+        Args:
+            host: address to listen on (default 127.0.0.1; anything else is reachable
+                by other machines, and the proxy has no inbound authentication).
+            port: port to listen on (default 4141).
+            endpoint_url: AI Nexus base URL (default https://genai-nexus.api.corpinter.net,
+                or NEXUS_ENDPOINT_URL).
+            api_key: AI Nexus API key for this run only.
+            model: main model id (default claude-opus-4.6).
+            small_model: small/fast model id (default claude-opus-4.6).
+            claude_code: print the shell command that launches Claude Code against the proxy.
+            verbose: log request summaries at DEBUG (never keys or prompts).
+            dev: use ./nexus-claude-api.local.json and ./logs/ instead of ~/.config.
+            dry_run: check the configuration, print what start would do, and exit.
+        """
+        with _exit_on_config_error():
+            flags = {"host": host, "port": port, "endpoint_url": endpoint_url}
+            flags |= {"api_key": api_key, "model": model, "small_model": small_model}
+            flags |= {"verbose": _as_bool("verbose", verbose), "dev": _as_bool("dev", dev)}
+            _start(
+                flags,
+                claude_code=_as_bool("claude_code", claude_code),
+                dry_run=_as_bool("dry_run", dry_run),
+            )
+
+
+def _start(flags: dict[str, Any], *, claude_code: bool, dry_run: bool) -> None:
+    config_file, log_file = _mode_paths(flags["dev"])
+    store = JsonConfigStore(config_file)
+    settings, sources = config.resolve_settings(flags, store, os.environ)
+    warning = launch.exposure_warning(settings.host)
+    if warning:
+        print(warning, file=sys.stderr)
+    if dry_run:
+        print(launch.dry_run_report(settings, sources, config_file, log_file))
+        if claude_code:
+            print(f"\nLaunch Claude Code with:\n\n{launch.claude_code_command(settings)}")
+        return
+    configure_logging(log_file, settings.verbose, secrets=[settings.api_key])
+    print(launch.start_banner(settings, log_file, claude_code), flush=True)
+    serve(settings)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    # On `start`, Fire would read `-h` as the shortcut for --host; people mean help.
+    argv = ["--help" if arg == "-h" else arg for arg in sys.argv[1:]]
+    # An instance rather than the class: only then does Fire's top-level help list `start`.
+    fire.Fire(Cli(), command=argv, name=NAME)

@@ -1,0 +1,260 @@
+"""Where settings come from, and how flags, the config file and the environment combine.
+
+Order, first found wins: command-line flag, the config file of the current mode
+(user or ``--dev``), environment variable, built-in default. Nothing here reads
+global state: the caller passes the home directory, working directory and environ.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from domain.errors import ConfigError
+from domain.ports import ConfigStore
+from domain.settings import (
+    DEFAULT_BETA_ALLOWLIST,
+    DEFAULT_ENDPOINT,
+    DEFAULT_HOST,
+    DEFAULT_MODEL,
+    DEFAULT_PORT,
+    Settings,
+)
+
+APP_NAME = "nexus-claude-api"
+KEY_ENV_VARS = ("NEXUS_API_KEY", "AWS_BEARER_TOKEN_BEDROCK")
+ENDPOINT_ENV_VAR = "NEXUS_ENDPOINT_URL"
+# The settings `config set` writes; the rest of FILE_KEYS are hand-edited extras.
+BASIC_KEYS = ("api_key", "endpoint_url", "model", "small_model")
+_NUMBER_KEYS = ("connect_timeout", "read_timeout")
+_LIST_KEYS = ("beta_allowlist", "extra_betas")
+ADVANCED_KEYS = ("upstream_model_ids", *_LIST_KEYS, *_NUMBER_KEYS)
+FILE_KEYS = (*BASIC_KEYS, *ADVANCED_KEYS)
+
+_log = logging.getLogger("nexus_claude_api.config")
+
+
+def user_config_path(home: Path) -> Path:
+    """The normal config file: ``~/.config/nexus-claude-api/config.json``."""
+    return home / ".config" / APP_NAME / "config.json"
+
+
+def dev_config_path(cwd: Path) -> Path:
+    """The ``--dev`` config file, in the working copy (and git-ignored there)."""
+    return cwd / f"{APP_NAME}.local.json"
+
+
+def user_log_path(home: Path) -> Path:
+    """The normal log file, next to the user config."""
+    return home / ".config" / APP_NAME / "logs" / f"{APP_NAME}.log"
+
+
+def dev_log_path(cwd: Path) -> Path:
+    """The ``--dev`` log file: ``./logs/nexus-claude-api.log``."""
+    return cwd / "logs" / f"{APP_NAME}.log"
+
+
+def config_path(dev: bool, home: Path, cwd: Path) -> Path:
+    """The config file of the mode ``dev`` selects."""
+    return dev_config_path(cwd) if dev else user_config_path(home)
+
+
+def log_path(dev: bool, home: Path, cwd: Path) -> Path:
+    """The log file of the mode ``dev`` selects."""
+    return dev_log_path(cwd) if dev else user_log_path(home)
+
+
+def missing_key_message(dev: bool) -> str:
+    """The one-line error for "no key anywhere", naming both ways to give one."""
+    mode = " --dev" if dev else ""
+    return (
+        f"no AI Nexus API key found; store one with "
+        f"`{APP_NAME} config set{mode} --api-key YOUR_KEY` "
+        f"or export it with `export NEXUS_API_KEY=YOUR_KEY`"
+    )
+
+
+def redact_key(key: str) -> str:
+    """Show a key as ``nxk-…abcd``: at most a type prefix and the last 4 characters."""
+    if len(key) < 12:
+        return "****"
+    head, sep, _ = key.partition("-")
+    # A short letters-only head ("nxk-", "sk-") names the key type, not its secret part.
+    prefix = head + sep if sep and head.isalpha() and len(head) <= 4 else ""
+    return f"{prefix}…{key[-4:]}"
+
+
+def resolve_settings(
+    flags: Mapping[str, Any], store: ConfigStore, environ: Mapping[str, str]
+) -> tuple[Settings, dict[str, str]]:
+    """Combine flags, the config file and the environment into ``Settings``.
+
+    Args:
+        flags: command-line values by setting name; ``None`` means not given.
+            Known names: api_key, endpoint_url, model, small_model, host, port, verbose.
+        store: the config file of the current mode.
+        environ: the process environment (or a plain dict in tests).
+
+    Returns:
+        The settings, and for each setting a human-readable source
+        (``flag --api-key``, ``config file /path``, ``env NEXUS_API_KEY``, ``default``).
+
+    Raises:
+        ConfigError: no API key anywhere, or a value of the wrong type or form.
+    """
+    values, sources = resolve_values(flags, store, environ)
+    if "api_key" not in values:
+        raise ConfigError(missing_key_message(bool(flags.get("dev"))))
+    return Settings(**values), sources
+
+
+def resolve_values(
+    flags: Mapping[str, Any], store: ConfigStore, environ: Mapping[str, str]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Like ``resolve_settings``, but a missing key is simply left out (for ``config show``).
+
+    Raises:
+        ConfigError: a value of the wrong type or form.
+    """
+    stored = checked_file_values(store.load(), store.path)
+    in_file = f"config file {store.path}"
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+
+    def pick(name: str, *later: tuple[str, Any]) -> None:
+        flag = (f"flag --{name.replace('_', '-')}", flags.get(name))
+        for source, value in (flag, (in_file, stored.get(name)), *later):
+            if value is not None and value != "":
+                values[name], sources[name] = value, source
+                return
+
+    pick("api_key", *[(f"env {var}", environ.get(var)) for var in KEY_ENV_VARS])
+    pick("endpoint_url", (f"env {ENDPOINT_ENV_VAR}", environ.get(ENDPOINT_ENV_VAR)))
+    pick("model")
+    pick("small_model")
+    _apply_advanced(stored, in_file, values, sources)
+    _apply_bind(flags, values, sources)
+    _apply_defaults(values, sources)
+    check_values(values, sources)
+    values["endpoint_url"] = values["endpoint_url"].rstrip("/")
+    values["verbose"] = bool(flags.get("verbose"))
+    return values, sources
+
+
+def checked_file_values(stored: Mapping[str, Any], path: str) -> dict[str, Any]:
+    """Keep the known keys of a config file, checking their types.
+
+    Unknown keys are ignored with a warning, so a typo does not stop the proxy.
+
+    Raises:
+        ConfigError: a known key holds a value of the wrong type; names key and file.
+    """
+    for key in stored:
+        if key not in FILE_KEYS:
+            _log.warning("ignoring unknown key %r in config file %s", key, path)
+    known = {key: stored[key] for key in FILE_KEYS if key in stored}
+    for key, value in known.items():
+        check, expected = _FILE_CHECKS[key]
+        if not check(value):
+            raise ConfigError(f"{key} in config file {path} must be {expected}")
+    return known
+
+
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str) and value != ""
+
+
+def _is_text_list(value: Any) -> bool:
+    return isinstance(value, list) and all(_is_text(item) for item in value)
+
+
+def _is_text_map(value: Any) -> bool:
+    return isinstance(value, dict) and all(_is_text(v) for v in value.values())
+
+
+def _is_positive_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+
+
+_FILE_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    **{key: (_is_text, "a non-empty string") for key in BASIC_KEYS},
+    "upstream_model_ids": (_is_text_map, "an object of model id -> Nexus modelId strings"),
+    **{key: (_is_text_list, "a list of non-empty strings") for key in _LIST_KEYS},
+    **{key: (_is_positive_number, "a positive number of seconds") for key in _NUMBER_KEYS},
+}
+
+
+def _apply_advanced(
+    stored: Mapping[str, Any], source: str, values: dict[str, Any], sources: dict[str, str]
+) -> None:
+    if "upstream_model_ids" in stored:
+        values["upstream_model_ids"] = dict(stored["upstream_model_ids"])
+        sources["upstream_model_ids"] = source
+    if "beta_allowlist" in stored or "extra_betas" in stored:
+        # A given allowlist replaces the default; extra_betas only ever adds to it.
+        base = stored.get("beta_allowlist", DEFAULT_BETA_ALLOWLIST)
+        merged = dict.fromkeys([*base, *stored.get("extra_betas", [])])
+        values["beta_allowlist"], sources["beta_allowlist"] = tuple(merged), source
+    for key in _NUMBER_KEYS:
+        if key in stored:
+            values[key], sources[key] = float(stored[key]), source
+
+
+def _apply_bind(flags: Mapping[str, Any], values: dict[str, Any], sources: dict[str, str]) -> None:
+    if flags.get("host") is not None:
+        values["host"], sources["host"] = flags["host"], "flag --host"
+    if flags.get("port") is not None:
+        values["port"], sources["port"] = _port(flags["port"]), "flag --port"
+
+
+def _apply_defaults(values: dict[str, Any], sources: dict[str, str]) -> None:
+    defaults = {
+        "endpoint_url": DEFAULT_ENDPOINT,
+        "model": DEFAULT_MODEL,
+        "small_model": DEFAULT_MODEL,
+        "host": DEFAULT_HOST,
+        "port": DEFAULT_PORT,
+    }
+    for name, value in defaults.items():
+        if name not in values:
+            values[name], sources[name] = value, "default"
+
+
+def _port(value: Any) -> int:
+    # A bare `--port` arrives from Fire as True, which int() would happily accept.
+    text = str(value).strip() if not isinstance(value, bool) else ""
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise ConfigError(f"--port must be a whole number from 1 to 65535, got {value!r}")
+    return int(text)
+
+
+def check_values(values: Mapping[str, Any], sources: Mapping[str, str]) -> None:
+    """Check the form of the values present (URL, names, key); absent ones are skipped.
+
+    Raises:
+        ConfigError: a value that cannot work; names the setting and its source.
+    """
+    url = values.get("endpoint_url")
+    if url is not None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(
+                f"endpoint_url from {sources['endpoint_url']} must be an http(s) URL "
+                f"like {DEFAULT_ENDPOINT}, got {url!r}"
+            )
+    for name in ("host", "model", "small_model"):
+        value = values.get(name)
+        # Fire turns a flag given without a value into the string "True".
+        if value is not None and (not _is_word(value) or value == "True"):
+            raise ConfigError(f"{name} from {sources[name]} needs a value, got {value!r}")
+    key = values.get("api_key")
+    if key is not None and not _is_word(key):
+        # Header values cannot carry line breaks, and real keys have no spaces.
+        raise ConfigError(f"api_key from {sources['api_key']} must be one word without spaces")
+
+
+def _is_word(value: Any) -> bool:
+    return _is_text(value) and not any(c.isspace() or not c.isprintable() for c in value)

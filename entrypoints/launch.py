@@ -1,0 +1,113 @@
+"""What ``start`` tells the user: the banner, the dry-run report, the Claude Code command.
+
+Pure functions over ``Settings``; none of them ever includes the API key.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import shlex
+from collections.abc import Mapping
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from domain.settings import Settings
+
+# Claude Code insists on a token; the proxy ignores it and sends the Nexus key itself.
+PLACEHOLDER_TOKEN = "nexus-claude-api"
+_ALL_INTERFACES = ("0.0.0.0", "::", "")
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` only accepts connections from this machine."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name may resolve to anything
+
+
+def exposure_warning(host: str) -> str | None:
+    """The warning for a bind address other machines can reach, else ``None``."""
+    if is_loopback(host):
+        return None
+    return (
+        f"warning: listening on {host} lets other machines reach this proxy; "
+        "it has no inbound authentication and calls AI Nexus with your key"
+    )
+
+
+def _url(host: str, port: int) -> str:
+    # IPv6 literals need brackets inside a URL.
+    shown = f"[{host}]" if ":" in host and not host.startswith("[") else host
+    return f"http://{shown}:{port}"
+
+
+def local_base_url(settings: Settings) -> str:
+    """The URL a client on this machine uses (loopback when bound to all interfaces)."""
+    host = "127.0.0.1" if settings.host in _ALL_INTERFACES else settings.host
+    return _url(host, settings.port)
+
+
+def claude_code_command(settings: Settings) -> str:
+    """A POSIX shell command that starts Claude Code against this proxy."""
+    env = {
+        "ANTHROPIC_BASE_URL": local_base_url(settings),
+        "ANTHROPIC_AUTH_TOKEN": PLACEHOLDER_TOKEN,
+        "ANTHROPIC_MODEL": settings.model,
+        "ANTHROPIC_DEFAULT_OPUS_MODEL": settings.model,
+        "ANTHROPIC_DEFAULT_SONNET_MODEL": settings.model,
+        "ANTHROPIC_DEFAULT_HAIKU_MODEL": settings.small_model,
+        "ANTHROPIC_SMALL_FAST_MODEL": settings.small_model,
+        # Fewer background calls: each one costs quota on the Nexus key.
+        "DISABLE_NON_ESSENTIAL_MODEL_CALLS": "1",
+        "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+    }
+    assignments = " ".join(f"{name}={shlex.quote(value)}" for name, value in env.items())
+    return f"{assignments} claude"
+
+
+def start_banner(settings: Settings, log_path: Path, claude_code: bool) -> str:
+    """The lines ``start`` prints before serving.
+
+    Args:
+        settings: the resolved settings.
+        log_path: where the logs go.
+        claude_code: append the Claude Code launch command instead of a hint about it.
+    """
+    lines = [
+        f"nexus-claude-api listening on {_url(settings.host, settings.port)}",
+        f"  upstream: {urlsplit(settings.endpoint_url).hostname} (AI Nexus, Bedrock Converse)",
+        f"  models:   {settings.model} (main), {settings.small_model} (small)",
+        f"  log file: {log_path}",
+    ]
+    if claude_code:
+        lines += ["", "Launch Claude Code with:", "", claude_code_command(settings), ""]
+    else:
+        lines.append("Add --claude-code to print the command that launches Claude Code.")
+    return "\n".join(lines)
+
+
+def dry_run_report(
+    settings: Settings, sources: Mapping[str, str], config_file: Path, log_path: Path
+) -> str:
+    """What ``start --dry-run`` prints: what would happen, and where each value came from."""
+
+    def origin(name: str) -> str:
+        return sources.get(name, "default")
+
+    found = "found" if config_file.exists() else "not found"
+    return "\n".join(
+        [
+            "configuration is valid; start would:",
+            f"  listen on:   {_url(settings.host, settings.port)}",
+            f"  upstream:    {urlsplit(settings.endpoint_url).hostname}"
+            f" ({settings.endpoint_url}, from {origin('endpoint_url')})",
+            f"  model:       {settings.model} (from {origin('model')})",
+            f"  small model: {settings.small_model} (from {origin('small_model')})",
+            f"  config file: {config_file} ({found})",
+            f"  log file:    {log_path}",
+            f"  API key:     from {origin('api_key')}",
+        ]
+    )

@@ -1,0 +1,136 @@
+"""Logging set-up: one rotating file, warnings on the console, secrets scrubbed from both."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Iterable
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+
+from adapters.config_store import ensure_private_dir
+from domain.errors import ConfigError
+
+APP_LOGGER = "nexus_claude_api"
+_HANDLER_PREFIX = "nexus-claude-api:"
+_MAX_BYTES = 5 * 1024 * 1024
+_BACKUPS = 3
+_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+_MASK = "****"
+
+# "Bearer <token>" anywhere, e.g. in a dumped header dict or an exception message.
+_BEARER = re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+")
+# The value after an Authorization or x-api-key header name, in "name: v", "name=v",
+# "'name': 'v'" and '"name": "v"' spellings.
+_HEADER = re.compile(
+    r"(?i)\b((?:proxy-)?authorization|x-api-key)([\"']?\s*[:=]\s*[\"']?)"
+    r"((?:bearer|basic)\s+)?[^\s\"',;}]+"
+)
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """Return ``text`` with secret values, bearer tokens and auth header values masked."""
+    # Longest first, so a secret that contains another is masked whole.
+    for secret in sorted(set(secrets), key=len, reverse=True):
+        if secret:
+            text = text.replace(secret, _MASK)
+    text = _BEARER.sub(rf"\1 {_MASK}", text)
+    return _HEADER.sub(lambda m: f"{m[1]}{m[2]}{m[3] or ''}{_MASK}", text)
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites each record's final message (and traceback) with secrets masked.
+
+    It sits on every handler rather than on loggers, so records from any library
+    that propagate to the root are scrubbed too.
+
+    Args:
+        secrets: exact values to mask, such as the Nexus API key.
+    """
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__()
+        self._secrets = tuple(s for s in secrets if s)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Mask the record in place; always lets it through."""
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string must not break the caller or leak args
+            message = f"{record.msg} [log arguments could not be formatted]"
+        record.msg = redact(message, self._secrets)
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text, self._secrets)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info, self._secrets)
+        return True
+
+
+def configure_logging(log_path: Path, verbose: bool, secrets: Iterable[str] = ()) -> None:
+    """Send all logs to a rotating file and warnings to stderr, with secrets masked.
+
+    Calling it again replaces the handlers an earlier call installed.
+
+    Args:
+        log_path: the log file; its missing directories are created 0700.
+        verbose: log request summaries at DEBUG, and uvicorn's access log.
+        secrets: values never to write, such as the Nexus API key.
+
+    Raises:
+        ConfigError: the log file cannot be created.
+    """
+    redactor = RedactingFilter(secrets)
+    console = logging.StreamHandler()
+    console.setLevel(logging.WARNING)
+    handlers: list[logging.Handler] = [_file_handler(log_path), console]
+    root = logging.getLogger()
+    _remove_own_handlers(root)
+    for handler in handlers:
+        handler.set_name(f"{_HANDLER_PREFIX}{type(handler).__name__}")
+        handler.setFormatter(logging.Formatter(_FORMAT))
+        handler.addFilter(redactor)
+        root.addHandler(handler)
+    # Other libraries stay at WARNING; our own loggers carry the request summaries.
+    root.setLevel(logging.WARNING)
+    logging.getLogger(APP_LOGGER).setLevel(logging.DEBUG if verbose else logging.INFO)
+    _route_uvicorn(verbose)
+
+
+def _file_handler(log_path: Path) -> RotatingFileHandler:
+    try:
+        ensure_private_dir(log_path.parent)
+        # Create the file owner-only; the handler would use the umask.
+        os.close(os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+        return RotatingFileHandler(
+            log_path, maxBytes=_MAX_BYTES, backupCount=_BACKUPS, encoding="utf-8"
+        )
+    except OSError as exc:
+        raise ConfigError(f"cannot write log file {log_path}: {exc.strerror or exc}") from None
+
+
+def _remove_own_handlers(root: logging.Logger) -> None:
+    for handler in list(root.handlers):
+        if (handler.get_name() or "").startswith(_HANDLER_PREFIX):
+            root.removeHandler(handler)
+            handler.close()
+
+
+def _route_uvicorn(verbose: bool) -> None:
+    # With log_config=None uvicorn adds no handlers; make sure its loggers
+    # propagate to ours (and drop any a previous dictConfig left behind).
+    levels = {
+        "uvicorn": logging.INFO,
+        "uvicorn.error": logging.INFO,
+        "uvicorn.access": logging.INFO if verbose else logging.WARNING,
+    }
+    for name, level in levels.items():
+        logger = logging.getLogger(name)
+        for handler in list(logger.handlers):
+            logger.removeHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = True
+        logger.disabled = False
