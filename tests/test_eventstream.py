@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import struct
 import zlib
 from collections.abc import Iterable, Iterator
@@ -153,8 +154,7 @@ def test_one_byte_at_a_time_each_frame_comes_out_on_its_last_byte() -> None:
         completed_at += [offset + 1] * len(new)
     decoder.finish()
 
-    ends = [sum(len(frame) for frame in CONVERSE_FRAMES[: i + 1]) for i in range(7)]
-    assert completed_at == ends
+    assert completed_at == list(itertools.accumulate(map(len, CONVERSE_FRAMES)))
     assert decoded(frames) == typed(oracle(CONVERSE_STREAM))
 
 
@@ -235,7 +235,7 @@ def test_a_flipped_byte_fails_after_the_frames_before_it(
     stream = b"".join(frames)
     index = data.draw(st.integers(0, len(stream) - 1))
     cuts = data.draw(st.lists(st.integers(0, len(stream)), max_size=10))
-    intact = oracle(b"".join(frames)[:index])
+    intact = oracle(stream[:index])  # the frames wholly before the damaged byte
     decoder = EventStreamDecoder()
     out: list[Frame] = []
 
@@ -289,7 +289,7 @@ CORRUPTIONS = {
     "length field": (flip(GOOD, 2), "prelude checksum mismatch", ChecksumMismatch),
     "payload byte": (flip(GOOD, -10), "message checksum mismatch", ChecksumMismatch),
     "message checksum": (flip(GOOD, -1), "message checksum mismatch", ChecksumMismatch),
-    "length 0": (prelude(0, 0) + bytes(4), "shorter than the prelude", Exception),
+    "length 0": (prelude(0, 0) + bytes(4), "shorter than the prelude", struct.error),
     "length 12": (prelude(12, 0), "shorter than the prelude", None),
     "length 15": (prelude(15, 0) + bytes(3), "shorter than the prelude", ChecksumMismatch),
     "headers past frame": (
@@ -330,7 +330,7 @@ CORRUPTIONS = {
 def test_a_corrupt_frame_is_an_upstream_failure(
     frame: bytes, reason: str, botocore_error: type[Exception] | None
 ) -> None:
-    # Only the prelude is needed for the length checks; nothing waits for a body.
+    # The over-limit frames are only a prelude: their lengths are refused without a body.
     with pytest.raises(UpstreamFailureError, match=f"^{CORRUPT}.*{reason}"):
         EventStreamDecoder().feed(frame)
 
@@ -384,7 +384,9 @@ def test_finish_inside_a_frame_fails(cut: int) -> None:
 def test_decode_frames_fails_on_a_cut_stream_after_yielding_whole_frames() -> None:
     frames = decode_frames([CONVERSE_STREAM[:-1]])
 
-    assert len([next(frames) for _ in range(len(CONVERSE_FRAMES) - 1)]) == 6
+    whole = [next(frames) for _ in CONVERSE_FRAMES[:-1]]
+
+    assert decoded(whole) == typed(oracle(CONVERSE_STREAM[:-1]))
     with pytest.raises(UpstreamFailureError, match="ended inside a frame"):
         next(frames)
 
