@@ -10,10 +10,8 @@ from typing import Any, Literal
 
 import attrs
 
-frozen = attrs.frozen(kw_only=True)
 
-
-@frozen
+@attrs.frozen(kw_only=True)
 class CacheControl:
     type: Literal["ephemeral"] = "ephemeral"
     ttl: str | None = None
@@ -22,21 +20,21 @@ class CacheControl:
 # --- sources of images and documents -------------------------------------------------
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class Base64Source:
     type: Literal["base64"]
     media_type: str
     data: str
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class PlainTextSource:
     type: Literal["text"]
     data: str
     media_type: str = "text/plain"
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class ContentSource:
     """A document given as content blocks (text and images)."""
 
@@ -44,13 +42,13 @@ class ContentSource:
     content: str | tuple[TextBlock | ImageBlock, ...]
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class UrlSource:
     type: Literal["url"]
     url: str
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class FileSource:
     type: Literal["file"]
     file_id: str
@@ -63,21 +61,21 @@ DocumentSource = Base64Source | PlainTextSource | ContentSource | UrlSource | Fi
 # --- content blocks --------------------------------------------------------------------
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class TextBlock:
     type: Literal["text"]
     text: str
     cache_control: CacheControl | None = None
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class ImageBlock:
     type: Literal["image"]
     source: ImageSource
     cache_control: CacheControl | None = None
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class DocumentBlock:
     type: Literal["document"]
     source: DocumentSource
@@ -86,7 +84,7 @@ class DocumentBlock:
     cache_control: CacheControl | None = None
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class ToolUseBlock:
     type: Literal["tool_use"]
     id: str
@@ -98,7 +96,7 @@ class ToolUseBlock:
 ToolResultItem = TextBlock | ImageBlock | DocumentBlock
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class ToolResultBlock:
     type: Literal["tool_result"]
     tool_use_id: str
@@ -107,7 +105,7 @@ class ToolResultBlock:
     cache_control: CacheControl | None = None
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class ThinkingBlock:
     type: Literal["thinking"]
     thinking: str
@@ -115,7 +113,7 @@ class ThinkingBlock:
     cache_control: CacheControl | None = None
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class RedactedThinkingBlock:
     type: Literal["redacted_thinking"]
     data: str
@@ -123,18 +121,12 @@ class RedactedThinkingBlock:
 
 
 ContentBlock = (
-    TextBlock
-    | ImageBlock
-    | DocumentBlock
-    | ToolUseBlock
-    | ToolResultBlock
-    | ThinkingBlock
-    | RedactedThinkingBlock
+    TextBlock | ImageBlock | DocumentBlock | ToolUseBlock | ToolResultBlock | ThinkingBlock | RedactedThinkingBlock
 )
 ResponseBlock = TextBlock | ToolUseBlock | ThinkingBlock | RedactedThinkingBlock
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class Message:
     # "system" entries arrive inside messages from newer Claude Code builds.
     role: Literal["user", "assistant", "system"]
@@ -144,7 +136,7 @@ class Message:
 # --- request ---------------------------------------------------------------------------
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class Tool:
     """A custom tool, or a typed server tool (``type`` set, no schema)."""
 
@@ -155,27 +147,27 @@ class Tool:
     cache_control: CacheControl | None = None
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class ToolChoice:
     type: Literal["auto", "any", "tool", "none"]
     name: str | None = None
     disable_parallel_tool_use: bool | None = None
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class ThinkingConfig:
     type: Literal["enabled", "disabled", "adaptive"]
     budget_tokens: int | None = None
     display: str | None = None
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class OutputConfig:
     effort: str | None = None
     format: dict[str, Any] | None = None
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class MessagesRequest:
     """A ``/v1/messages`` (or ``count_tokens``) body; ``betas`` also gathers the header."""
 
@@ -201,7 +193,7 @@ class MessagesRequest:
 # --- response --------------------------------------------------------------------------
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class Usage:
     input_tokens: int = 0
     output_tokens: int = 0
@@ -209,7 +201,7 @@ class Usage:
     cache_read_input_tokens: int = 0
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class MessagesResponse:
     id: str
     type: Literal["message"] = "message"
@@ -224,25 +216,25 @@ class MessagesResponse:
 # --- stream events ---------------------------------------------------------------------
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class TextDelta:
     type: Literal["text_delta"]
     text: str
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class InputJsonDelta:
     type: Literal["input_json_delta"]
     partial_json: str
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class ThinkingDelta:
     type: Literal["thinking_delta"]
     thinking: str
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class SignatureDelta:
     type: Literal["signature_delta"]
     signature: str
@@ -251,62 +243,62 @@ class SignatureDelta:
 BlockDelta = TextDelta | InputJsonDelta | ThinkingDelta | SignatureDelta
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class MessageStartEvent:
     type: Literal["message_start"]
     message: MessagesResponse
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class ContentBlockStartEvent:
     type: Literal["content_block_start"]
     index: int
     content_block: ResponseBlock
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class ContentBlockDeltaEvent:
     type: Literal["content_block_delta"]
     index: int
     delta: BlockDelta
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class ContentBlockStopEvent:
     type: Literal["content_block_stop"]
     index: int
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class StopInfo:
     stop_reason: str | None
     stop_sequence: str | None
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class MessageDeltaEvent:
     type: Literal["message_delta"]
     delta: StopInfo
     usage: Usage
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class MessageStopEvent:
     type: Literal["message_stop"]
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class PingEvent:
     type: Literal["ping"]
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class ErrorDetail:
     type: str
     message: str
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class ErrorEvent:
     type: Literal["error"]
     error: ErrorDetail

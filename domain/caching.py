@@ -7,19 +7,23 @@ a fifth; the latest ones cover the longest prefix, so the earliest are dropped.
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import attrs
 
 from domain import converse as c
 
+B = TypeVar("B")
+
 MAX_CACHE_POINTS = 4
 
 
-def _count(blocks: tuple[object, ...]) -> int:
+def _count(blocks: tuple[B, ...]) -> int:
     return sum(isinstance(b, c.CachePointContent) for b in blocks)
 
 
-def _drop_first(blocks: tuple[object, ...], excess: int) -> tuple[tuple[object, ...], int]:
-    kept: list[object] = []
+def _drop_first(blocks: tuple[B, ...], excess: int) -> tuple[tuple[B, ...], int]:
+    kept: list[B] = []
     for block in blocks:
         if excess and isinstance(block, c.CachePointContent):
             excess -= 1

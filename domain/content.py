@@ -49,8 +49,7 @@ def convert_image(block: a.ImageBlock, where: str) -> c.ImageContent:
     image_format = IMAGE_FORMATS.get(source.media_type)
     if image_format is None:
         raise InvalidRequestError(
-            f"{where}.source.media_type: {source.media_type!r} is not supported; "
-            f"use one of {', '.join(IMAGE_FORMATS)}"
+            f"{where}.source.media_type: {source.media_type!r} is not supported; use one of {', '.join(IMAGE_FORMATS)}"
         )
     image = c.Image(format=image_format, source=c.BytesSource(bytes=decode_base64(source.data, f"{where}.source.data")))
     return c.ImageContent(image=image)
@@ -66,14 +65,20 @@ def convert_document(block: a.DocumentBlock, where: str, position: int) -> c.Doc
     source = block.source
     name = document_name(block.title, position)
     if isinstance(source, a.Base64Source) and source.media_type == "application/pdf":
-        doc = c.Document(format="pdf", name=name, source=c.BytesSource(bytes=decode_base64(source.data, f"{where}.source.data")))
+        doc = c.Document(
+            format="pdf", name=name, source=c.BytesSource(bytes=decode_base64(source.data, f"{where}.source.data"))
+        )
     elif isinstance(source, a.Base64Source) and source.media_type == "text/plain":
-        doc = c.Document(format="txt", name=name, source=c.BytesSource(bytes=decode_base64(source.data, f"{where}.source.data")))
+        doc = c.Document(
+            format="txt", name=name, source=c.BytesSource(bytes=decode_base64(source.data, f"{where}.source.data"))
+        )
     elif isinstance(source, a.PlainTextSource):
         doc = c.Document(format="txt", name=name, source=c.BytesSource(bytes=source.data.encode()))
     elif isinstance(source, a.ContentSource):
-        text = source.content if isinstance(source.content, str) else "\n\n".join(
-            part.text for part in source.content if isinstance(part, a.TextBlock)
+        text = (
+            source.content
+            if isinstance(source.content, str)
+            else "\n\n".join(part.text for part in source.content if isinstance(part, a.TextBlock))
         )
         doc = c.Document(format="txt", name=name, source=c.BytesSource(bytes=text.encode()))
     else:

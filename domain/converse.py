@@ -11,48 +11,47 @@ from typing import Any, Literal
 
 import attrs
 
-frozen = attrs.frozen(kw_only=True)
 # A named alias, because a field called ``bytes`` would shadow the type in annotations.
 Blob = bytes
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class CachePoint:
     type: Literal["default"] = "default"
     ttl: str | None = None
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class BytesSource:
     bytes: Blob
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class TextSource:
     text: str
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class Image:
     format: str
     source: BytesSource
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class Document:
     format: str
     name: str
     source: BytesSource | TextSource
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class ToolUse:
     tool_use_id: str
     name: str
     input: Any
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class ReasoningText:
     text: str
     signature: str | None = None
@@ -61,27 +60,27 @@ class ReasoningText:
 # --- content union members -------------------------------------------------------------
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class TextContent:
     text: str
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class ImageContent:
     image: Image
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class DocumentContent:
     document: Document
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class JsonContent:
     json: Any
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class ToolUseContent:
     tool_use: ToolUse
 
@@ -89,34 +88,34 @@ class ToolUseContent:
 ToolResultItem = TextContent | ImageContent | DocumentContent | JsonContent
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class ToolResult:
     tool_use_id: str
     content: tuple[ToolResultItem, ...]
     status: Literal["success", "error"] | None = None
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class ToolResultContent:
     tool_result: ToolResult
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class ReasoningTextContent:
     reasoning_text: ReasoningText
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class RedactedReasoningContent:
     redacted_content: bytes
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class ReasoningContent:
     reasoning_content: ReasoningTextContent | RedactedReasoningContent
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class CachePointContent:
     cache_point: CachePoint
 
@@ -133,7 +132,7 @@ ContentBlock = (
 SystemBlock = TextContent | CachePointContent
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class Message:
     role: Literal["user", "assistant"]
     content: tuple[ContentBlock, ...]
@@ -142,19 +141,19 @@ class Message:
 # --- request ---------------------------------------------------------------------------
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class InputSchema:
     json: dict[str, Any]
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class ToolSpec:
     name: str
     input_schema: InputSchema
     description: str | None = None
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class ToolSpecEntry:
     tool_spec: ToolSpec
 
@@ -162,27 +161,27 @@ class ToolSpecEntry:
 ToolEntry = ToolSpecEntry | CachePointContent
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class EmptyChoice:
     """The ``{}`` that ``auto`` and ``any`` carry."""
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class NamedTool:
     name: str
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class AutoChoice:
     auto: EmptyChoice = EmptyChoice()
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class AnyChoice:
     any: EmptyChoice = EmptyChoice()
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class SpecificChoice:
     tool: NamedTool
 
@@ -190,13 +189,13 @@ class SpecificChoice:
 ToolChoice = AutoChoice | AnyChoice | SpecificChoice
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class ToolConfig:
     tools: tuple[ToolEntry, ...]
     tool_choice: ToolChoice | None = None
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class InferenceConfig:
     max_tokens: int | None = None
     temperature: float | None = None
@@ -204,7 +203,7 @@ class InferenceConfig:
     stop_sequences: tuple[str, ...] | None = None
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class ConverseRequest:
     """A Converse body; ``modelId`` travels in the path, never here."""
 
@@ -219,7 +218,7 @@ class ConverseRequest:
 # --- response --------------------------------------------------------------------------
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class TokenUsage:
     input_tokens: int = 0
     output_tokens: int = 0
@@ -228,12 +227,12 @@ class TokenUsage:
     cache_write_input_tokens: int | None = None
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class Output:
     message: Message
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class ConverseResponse:
     output: Output
     stop_reason: str
@@ -244,40 +243,40 @@ class ConverseResponse:
 # --- stream events -----------------------------------------------------------------------
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class ToolUseStart:
     tool_use_id: str
     name: str
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class BlockStart:
     tool_use: ToolUseStart | None = None
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class ToolUseInput:
     input: str
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class ReasoningChunk:
     text: str | None = None
     signature: str | None = None
     redacted_content: bytes | None = None
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class TextChunk:
     text: str
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class ToolUseChunk:
     tool_use: ToolUseInput
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class ReasoningDelta:
     reasoning_content: ReasoningChunk
 
@@ -285,35 +284,35 @@ class ReasoningDelta:
 Delta = TextChunk | ToolUseChunk | ReasoningDelta
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class MessageStartEvent:
     role: str = "assistant"
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class ContentBlockStartEvent:
     content_block_index: int
     start: BlockStart
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class ContentBlockDeltaEvent:
     content_block_index: int
     delta: Delta | None
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class ContentBlockStopEvent:
     content_block_index: int
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class MessageStopEvent:
     stop_reason: str
     additional_model_response_fields: dict[str, Any] | None = None
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class MetadataEvent:
     usage: TokenUsage
 

@@ -50,7 +50,6 @@ class ModelCatalog:
             exposed = self.small if "haiku" in name else self.main
         else:
             raise ModelNotFoundError(
-                f"model: {requested!r} is not available through this proxy; "
-                f"available models: {', '.join(self.exposed)}"
+                f"model: {requested!r} is not available through this proxy; available models: {', '.join(self.exposed)}"
             )
         return ResolvedModel(exposed_id=exposed, upstream_id=self.upstream_id(exposed))

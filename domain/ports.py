@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, Protocol
 
-from domain import converse
+from domain import converse as c
 
 
 class ConverseStream(Protocol):
@@ -20,7 +20,7 @@ class ConverseStream(Protocol):
     subclasses for exception frames, corrupt frames, cut connections and timeouts.
     """
 
-    def __iter__(self) -> Iterator[converse.StreamEvent]: ...
+    def __iter__(self) -> Iterator[c.StreamEvent]: ...
 
     def close(self) -> None: ...
 
@@ -32,15 +32,11 @@ class ConverseGateway(Protocol):
     raised as ``domain.errors.UpstreamError`` subclasses.
     """
 
-    def converse(
-        self, model_id: str, request: converse.ConverseRequest
-    ) -> converse.ConverseResponse: ...
+    def converse(self, model_id: str, request: c.ConverseRequest) -> c.ConverseResponse: ...
 
-    def converse_stream(
-        self, model_id: str, request: converse.ConverseRequest
-    ) -> ConverseStream: ...
+    def converse_stream(self, model_id: str, request: c.ConverseRequest) -> ConverseStream: ...
 
-    def count_tokens(self, model_id: str, request: converse.ConverseRequest) -> int: ...
+    def count_tokens(self, model_id: str, request: c.ConverseRequest) -> int: ...
 
 
 class ConfigStore(Protocol):

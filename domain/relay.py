@@ -108,9 +108,7 @@ class MessageRelay:
             lambda body: self.gateway.converse(prepared.model.upstream_id, body),
             prepared.translation.request,
         )
-        return translate_response(
-            response, model=request.model, tool_names=prepared.translation.original_tool_names
-        )
+        return translate_response(response, model=request.model, tool_names=prepared.translation.original_tool_names)
 
     def open_stream(self, request: a.MessagesRequest, prepared: Prepared) -> MessageStream:
         """Open the upstream stream now, so failures surface before the response starts."""
@@ -121,8 +119,6 @@ class MessageRelay:
         estimate = estimate_tokens(prepared.translation.request)
         return MessageStream(
             upstream=upstream,
-            translator=StreamTranslator(
-                tool_names=prepared.translation.original_tool_names, input_estimate=estimate
-            ),
+            translator=StreamTranslator(tool_names=prepared.translation.original_tool_names, input_estimate=estimate),
             first=message_start(new_message_id(), request.model, estimate),
         )

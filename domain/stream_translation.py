@@ -51,7 +51,9 @@ class StreamTranslator:
     def feed(self, event: c.StreamEvent) -> list[a.StreamEvent]:
         match event:
             case c.ContentBlockStartEvent(content_block_index=i, start=c.BlockStart(tool_use=use)) if use:
-                block = a.ToolUseBlock(type="tool_use", id=use.tool_use_id, name=self.tool_names.get(use.name, use.name))
+                block = a.ToolUseBlock(
+                    type="tool_use", id=use.tool_use_id, name=self.tool_names.get(use.name, use.name)
+                )
                 return self._start(i, "tool_use", block)
             case c.ContentBlockDeltaEvent(content_block_index=i, delta=delta) if delta is not None:
                 return self._delta(i, delta)

@@ -63,9 +63,7 @@ def _choice(choice: a.ToolChoice | None, forced_allowed: bool) -> c.ToolChoice |
 
 def history_has_tool_blocks(messages: Sequence[c.Message]) -> bool:
     return any(
-        isinstance(block, c.ToolUseContent | c.ToolResultContent)
-        for message in messages
-        for block in message.content
+        isinstance(block, c.ToolUseContent | c.ToolResultContent) for message in messages for block in message.content
     )
 
 

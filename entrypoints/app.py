@@ -50,7 +50,9 @@ def create_app(
     app.add_route("/v1/models/{model_id}", models, suffix="model")
     app.add_route(
         "/v1/messages",
-        MessagesResource(relay=relay, runner=runner, max_body_bytes=settings.max_body_bytes, ping_interval=ping_interval),
+        MessagesResource(
+            relay=relay, runner=runner, max_body_bytes=settings.max_body_bytes, ping_interval=ping_interval
+        ),
     )
     return DisconnectSignal(app)
 

@@ -74,7 +74,9 @@ def test_model_id_is_quoted_into_one_path_segment(gateway: RequestsConverseGatew
 
 
 def _error(status: int, error_type: str | None, body: dict | str) -> None:
-    headers = {"x-amzn-ErrorType": f"{error_type}:http://internal.amazon.com/coral/com.amazon.bedrock/"} if error_type else {}
+    headers = (
+        {"x-amzn-ErrorType": f"{error_type}:http://internal.amazon.com/coral/com.amazon.bedrock/"} if error_type else {}
+    )
     kwargs = {"json": body} if isinstance(body, dict) else {"body": body}
     responses.post(f"{BASE}/model/m/converse", status=status, headers=headers, **kwargs)
 
@@ -82,11 +84,35 @@ def _error(status: int, error_type: str | None, body: dict | str) -> None:
 @pytest.mark.parametrize(
     ("status", "error_type", "body", "expected", "words"),
     [
-        (400, "ValidationException", {"message": "The text field is blank."}, errors.UpstreamRejectedError, ["The text field is blank."]),
-        (403, None, {"Message": "Authentication failed: Please make sure your API Key is valid."}, errors.UpstreamAuthError, ["Authentication failed", "config set --api-key"]),
+        (
+            400,
+            "ValidationException",
+            {"message": "The text field is blank."},
+            errors.UpstreamRejectedError,
+            ["The text field is blank."],
+        ),
+        (
+            403,
+            None,
+            {"Message": "Authentication failed: Please make sure your API Key is valid."},
+            errors.UpstreamAuthError,
+            ["Authentication failed", "config set --api-key"],
+        ),
         (403, "AccessDeniedException", {"message": "denied"}, errors.UpstreamAuthError, ["denied", "NEXUS_API_KEY"]),
-        (404, "ResourceNotFoundException", {"message": "Model not found"}, errors.UpstreamNotFoundError, ["Model not found"]),
-        (429, "ThrottlingException", {"message": "Too many requests"}, errors.UpstreamThrottledError, ["Too many requests"]),
+        (
+            404,
+            "ResourceNotFoundException",
+            {"message": "Model not found"},
+            errors.UpstreamNotFoundError,
+            ["Model not found"],
+        ),
+        (
+            429,
+            "ThrottlingException",
+            {"message": "Too many requests"},
+            errors.UpstreamThrottledError,
+            ["Too many requests"],
+        ),
         (429, "ModelNotReadyException", {"message": "warming"}, errors.UpstreamOverloadedError, ["warming"]),
         (500, "InternalServerException", {"message": "oops"}, errors.UpstreamFailureError, ["oops"]),
         (503, "ServiceUnavailableException", {"message": "later"}, errors.UpstreamOverloadedError, ["later"]),
@@ -95,7 +121,12 @@ def _error(status: int, error_type: str | None, body: dict | str) -> None:
 )
 @responses.activate
 def test_bedrock_errors_become_domain_errors(
-    gateway: RequestsConverseGateway, status: int, error_type: str | None, body: dict | str, expected: type, words: list[str]
+    gateway: RequestsConverseGateway,
+    status: int,
+    error_type: str | None,
+    body: dict | str,
+    expected: type,
+    words: list[str],
 ) -> None:
     _error(status, error_type, body)
     with pytest.raises(expected) as caught:
@@ -114,7 +145,9 @@ def test_bedrock_errors_become_domain_errors(
     ],
 )
 @responses.activate
-def test_network_failures_become_domain_errors(gateway: RequestsConverseGateway, failure: Exception, expected: type) -> None:
+def test_network_failures_become_domain_errors(
+    gateway: RequestsConverseGateway, failure: Exception, expected: type
+) -> None:
     responses.post(f"{BASE}/model/m/converse", body=failure)
     with pytest.raises(expected) as caught:
         gateway.converse("m", REQUEST)
@@ -153,7 +186,9 @@ def test_stream_events_are_decoded_in_order(gateway: RequestsConverseGateway) ->
         + event_frame("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": "Hi"}, "p": "xy"})
         + event_frame("contentBlockStop", {"contentBlockIndex": 0})
         + event_frame("messageStop", {"stopReason": "end_turn"})
-        + event_frame("metadata", {"usage": {"inputTokens": 1, "outputTokens": 1, "totalTokens": 2}, "metrics": {"latencyMs": 1}})
+        + event_frame(
+            "metadata", {"usage": {"inputTokens": 1, "outputTokens": 1, "totalTokens": 2}, "metrics": {"latencyMs": 1}}
+        )
     )
     stream = gateway.converse_stream("m", REQUEST)
     events = list(stream)
@@ -178,7 +213,9 @@ def test_stream_events_are_decoded_in_order(gateway: RequestsConverseGateway) ->
     ],
 )
 @responses.activate
-def test_exception_frames_raise_domain_errors(gateway: RequestsConverseGateway, exception_type: str, expected: type) -> None:
+def test_exception_frames_raise_domain_errors(
+    gateway: RequestsConverseGateway, exception_type: str, expected: type
+) -> None:
     _stream(event_frame("messageStart", {"role": "assistant"}) + exception_frame(exception_type, "went wrong"))
     stream = gateway.converse_stream("m", REQUEST)
     iterator = iter(stream)

@@ -53,7 +53,9 @@ def test_non_streaming_text_message(client: falcon.testing.TestClient, gateway: 
     assert (operation, model_id) == ("converse", "claude-opus-4.6")
 
 
-def test_sonnet_and_haiku_ids_go_to_the_exposed_model(client: falcon.testing.TestClient, gateway: FakeConverseGateway) -> None:
+def test_sonnet_and_haiku_ids_go_to_the_exposed_model(
+    client: falcon.testing.TestClient, gateway: FakeConverseGateway
+) -> None:
     for model in ("claude-sonnet-4-5-20250929", "claude-3-5-haiku-20241022", "sonnet[1m]"):
         result = client.simulate_post("/v1/messages", json={**HELLO, "model": model})
         assert result.json["model"] == model
@@ -76,12 +78,17 @@ def test_inbound_credentials_and_versions_are_accepted(client: falcon.testing.Te
         ({**HELLO, "max_tokens": None}, ("max_tokens",)),
         ({k: v for k, v in HELLO.items() if k != "max_tokens"}, ("max_tokens", "required")),
         ({**HELLO, "messages": [{"role": "user", "content": [{"text": "x"}]}]}, ("messages.0.content.0.type",)),
-        ({**HELLO, "messages": [{"role": "user", "content": [{"type": "audio"}]}]}, ("messages.0.content.0.type", "audio")),
+        (
+            {**HELLO, "messages": [{"role": "user", "content": [{"type": "audio"}]}]},
+            ("messages.0.content.0.type", "audio"),
+        ),
         ({**HELLO, "messages": [{"role": "robot", "content": "x"}]}, ("messages.0.role",)),
         ({**HELLO, "temperature": "hot"}, ("temperature",)),
     ],
 )
-def test_bad_requests_get_a_400_naming_the_problem(client: falcon.testing.TestClient, body: Any, words: tuple[str, ...]) -> None:
+def test_bad_requests_get_a_400_naming_the_problem(
+    client: falcon.testing.TestClient, body: Any, words: tuple[str, ...]
+) -> None:
     kwargs = {"body": body} if isinstance(body, bytes) else {"json": body}
     assert_error(client.simulate_post("/v1/messages", **kwargs), 400, "invalid_request_error", *words)
     # and the server keeps serving
@@ -89,7 +96,12 @@ def test_bad_requests_get_a_400_naming_the_problem(client: falcon.testing.TestCl
 
 
 def test_unknown_model_is_404_naming_the_available_ones(client: falcon.testing.TestClient) -> None:
-    assert_error(client.simulate_post("/v1/messages", json={**HELLO, "model": "gpt-4o"}), 404, "not_found_error", "claude-opus-4.6")
+    assert_error(
+        client.simulate_post("/v1/messages", json={**HELLO, "model": "gpt-4o"}),
+        404,
+        "not_found_error",
+        "claude-opus-4.6",
+    )
 
 
 def test_huge_body_is_413(client: falcon.testing.TestClient) -> None:
@@ -123,7 +135,9 @@ def test_nexus_failures_become_anthropic_errors(
         assert result.headers["retry-after"].isdigit()
 
 
-def test_an_unexpected_failure_is_a_500_that_reveals_nothing(client: falcon.testing.TestClient, gateway: FakeConverseGateway) -> None:
+def test_an_unexpected_failure_is_a_500_that_reveals_nothing(
+    client: falcon.testing.TestClient, gateway: FakeConverseGateway
+) -> None:
     def crash(_: Any) -> Any:
         raise RuntimeError("secret-key leaked in a bug")
 
@@ -146,7 +160,14 @@ def test_health_root_and_head(client: falcon.testing.TestClient) -> None:
 def test_models_list_and_pagination(client: falcon.testing.TestClient) -> None:
     body = client.simulate_get("/v1/models").json
     assert body == {
-        "data": [{"type": "model", "id": "claude-opus-4.6", "display_name": "Claude Opus 4.6", "created_at": body["data"][0]["created_at"]}],
+        "data": [
+            {
+                "type": "model",
+                "id": "claude-opus-4.6",
+                "display_name": "Claude Opus 4.6",
+                "created_at": body["data"][0]["created_at"],
+            }
+        ],
         "has_more": False,
         "first_id": "claude-opus-4.6",
         "last_id": "claude-opus-4.6",

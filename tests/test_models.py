@@ -29,7 +29,9 @@ def test_claude_ids_resolve_to_the_main_model(requested: str) -> None:
     assert (resolved.exposed_id, resolved.upstream_id) == ("claude-opus-4.6", "opus-id")
 
 
-@pytest.mark.parametrize("requested", ["claude-haiku-4.5", "claude-3-5-haiku-20241022", "haiku", "claude-haiku-4-5-20251001"])
+@pytest.mark.parametrize(
+    "requested", ["claude-haiku-4.5", "claude-3-5-haiku-20241022", "haiku", "claude-haiku-4-5-20251001"]
+)
 def test_haiku_family_resolves_to_the_small_model(requested: str) -> None:
     resolved = CATALOG.resolve(requested)
     assert (resolved.exposed_id, resolved.upstream_id) == ("claude-haiku-4.5", "claude-haiku-4.5")

@@ -9,7 +9,9 @@ from domain import converse as c
 from domain.translate_response import translate_response
 
 
-def response(*blocks: c.ContentBlock, stop: str = "end_turn", fields: dict | None = None, **usage: int) -> c.ConverseResponse:
+def response(
+    *blocks: c.ContentBlock, stop: str = "end_turn", fields: dict | None = None, **usage: int
+) -> c.ConverseResponse:
     return c.ConverseResponse(
         output=c.Output(message=c.Message(role="assistant", content=blocks)),
         stop_reason=stop,

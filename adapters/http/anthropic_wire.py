@@ -174,7 +174,7 @@ def _field_path(path: str) -> str:
     return path.replace("['", ".").replace("']", "")
 
 
-def _describe(exc: BaseException, path: str) -> str:
+def _describe(exc: BaseException, _: type | None) -> str:
     if isinstance(exc, KeyError):
         return "Field required"
     return str(exc) or type(exc).__name__

@@ -52,13 +52,17 @@ def _respond(req: falcon.asgi.Request, resp: falcon.asgi.Response, status: int, 
         resp.set_header("retry-after", RETRY_AFTER)
 
 
-async def handle_proxy_error(req: falcon.asgi.Request, resp: falcon.asgi.Response, error: Exception, params: Any) -> None:
+async def handle_proxy_error(
+    req: falcon.asgi.Request, resp: falcon.asgi.Response, error: Exception, params: Any
+) -> None:
     status, kind, message = classify(error)
     log.info("request %s failed: %s %s", getattr(req.context, "request_id", "-"), status, type(error).__name__)
     _respond(req, resp, status, kind, message)
 
 
-async def handle_http_error(req: falcon.asgi.Request, resp: falcon.asgi.Response, error: Exception, params: Any) -> None:
+async def handle_http_error(
+    req: falcon.asgi.Request, resp: falcon.asgi.Response, error: Exception, params: Any
+) -> None:
     assert isinstance(error, falcon.HTTPError)
     status = error.status_code
     kind = "not_found_error" if status in (404, 405) else "invalid_request_error"
@@ -66,8 +70,12 @@ async def handle_http_error(req: falcon.asgi.Request, resp: falcon.asgi.Response
     _respond(req, resp, status, kind, message)
 
 
-async def handle_unexpected(req: falcon.asgi.Request, resp: falcon.asgi.Response, error: Exception, params: Any) -> None:
-    log.error("request %s: unexpected %s", getattr(req.context, "request_id", "-"), type(error).__name__, exc_info=error)
+async def handle_unexpected(
+    req: falcon.asgi.Request, resp: falcon.asgi.Response, error: Exception, params: Any
+) -> None:
+    log.error(
+        "request %s: unexpected %s", getattr(req.context, "request_id", "-"), type(error).__name__, exc_info=error
+    )
     status, kind, message = classify(error)
     _respond(req, resp, status, kind, message)
 

@@ -55,8 +55,8 @@ async def stream_events(
     request_id: str,
 ) -> AsyncIterator[SSEvent]:
     batches = iter(stream)
-    gone = asyncio.ensure_future(disconnected.wait())
-    step: asyncio.Future[list[a.StreamEvent] | None] | None = None
+    gone: asyncio.Future[Any] = asyncio.ensure_future(disconnected.wait())
+    step: asyncio.Future[Any] | None = None
     try:
         while True:
             step = runner.submit(_next_batch, batches)

@@ -89,9 +89,7 @@ def _is_block_tuple(tp: Any) -> bool:
 
 def _block_tuple_hook(tp: Any) -> Callable[[Any, Any], Any]:
     item = get_args(tp)[0]
-    return lambda values, _: tuple(
-        b for b in (converter.structure(v, item) for v in values) if b is not None
-    )
+    return lambda values, _: tuple(b for b in (converter.structure(v, item) for v in values) if b is not None)
 
 
 converter.register_structure_hook_factory(_is_keyed_union, _keyed_union_hook)

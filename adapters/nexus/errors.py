@@ -11,10 +11,7 @@ import urllib3.exceptions
 
 from domain import errors
 
-KEY_HINT = (
-    "set another with `nexus-claude-api config set --api-key ...` or NEXUS_API_KEY, "
-    "then restart the proxy"
-)
+KEY_HINT = "set another with `nexus-claude-api config set --api-key ...` or NEXUS_API_KEY, then restart the proxy"
 
 # Bedrock error codes (from x-amzn-ErrorType or an in-stream :exception-type), lower-cased.
 _BY_CODE: dict[str, type[errors.UpstreamError]] = {
@@ -91,6 +88,4 @@ def translated_errors(host: str) -> Iterator[None]:
     except requests.ConnectionError:
         raise errors.UpstreamUnreachableError(f"cannot connect to AI Nexus at {host}") from None
     except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as error:
-        raise errors.UpstreamFailureError(
-            f"talking to AI Nexus at {host} failed: {type(error).__name__}"
-        ) from None
+        raise errors.UpstreamFailureError(f"talking to AI Nexus at {host} failed: {type(error).__name__}") from None

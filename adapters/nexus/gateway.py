@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from collections.abc import Iterator
@@ -14,7 +15,7 @@ from requests.adapters import HTTPAdapter
 from adapters.nexus import converse_wire
 from adapters.nexus.errors import bedrock_message, error_from_response, translated_errors, upstream_error
 from adapters.nexus.eventstream import decode_frames
-from domain import converse
+from domain import converse as c
 from domain.errors import UpstreamFailureError
 
 log = logging.getLogger("nexus_claude_api.nexus")
@@ -49,7 +50,7 @@ class RequestsConverseStream:
                 return
             yield data
 
-    def __iter__(self) -> Iterator[converse.StreamEvent]:
+    def __iter__(self) -> Iterator[c.StreamEvent]:
         try:
             with translated_errors(self._host):
                 for frame in decode_frames(self._chunks()):
@@ -65,14 +66,12 @@ class RequestsConverseStream:
         if self._closed:
             return
         self._closed = True
-        try:
+        with contextlib.suppress(ValueError, RuntimeError, OSError):
             self._response.raw.shutdown()  # wakes a reader blocked in recv()
-        except (ValueError, RuntimeError, OSError):
-            pass
         self._response.close()
 
 
-def _event(headers: Any, payload: bytes) -> converse.StreamEvent | None:
+def _event(headers: Any, payload: bytes) -> c.StreamEvent | None:
     message_type = headers.get(":message-type")
     if message_type == "event":
         try:
@@ -124,7 +123,7 @@ class RequestsConverseGateway:
             raise error
         return response
 
-    def converse(self, model_id: str, request: converse.ConverseRequest) -> converse.ConverseResponse:
+    def converse(self, model_id: str, request: c.ConverseRequest) -> c.ConverseResponse:
         response = self._post(model_id, "converse", converse_wire.request_json(request), stream=False)
         with translated_errors(self._host):
             body = response.json()
@@ -133,11 +132,11 @@ class RequestsConverseGateway:
         except Exception:
             raise UpstreamFailureError("Nexus sent a Converse response this proxy cannot read") from None
 
-    def converse_stream(self, model_id: str, request: converse.ConverseRequest) -> RequestsConverseStream:
+    def converse_stream(self, model_id: str, request: c.ConverseRequest) -> RequestsConverseStream:
         response = self._post(model_id, "converse-stream", converse_wire.request_json(request), stream=True)
         return RequestsConverseStream(response, self._host)
 
-    def count_tokens(self, model_id: str, request: converse.ConverseRequest) -> int:
+    def count_tokens(self, model_id: str, request: c.ConverseRequest) -> int:
         response = self._post(model_id, "count-tokens", converse_wire.count_tokens_json(request), stream=False)
         with translated_errors(self._host):
             body = response.json()

@@ -10,9 +10,7 @@ import attrs
 from domain import converse as c
 
 
-def text_response(
-    text: str = "Hello!", *, stop_reason: str = "end_turn", **usage: int
-) -> c.ConverseResponse:
+def text_response(text: str = "Hello!", *, stop_reason: str = "end_turn", **usage: int) -> c.ConverseResponse:
     tokens = {"input_tokens": 12, "output_tokens": 3, "total_tokens": 15, **usage}
     return c.ConverseResponse(
         output=c.Output(message=c.Message(role="assistant", content=(c.TextContent(text=text),))),
@@ -24,17 +22,10 @@ def text_response(
 def text_events(*chunks: str, stop_reason: str = "end_turn") -> list[c.StreamEvent]:
     return [
         c.MessageStartEvent(),
-        *(
-            c.ContentBlockDeltaEvent(content_block_index=0, delta=c.TextChunk(text=t))
-            for t in chunks
-        ),
+        *(c.ContentBlockDeltaEvent(content_block_index=0, delta=c.TextChunk(text=t)) for t in chunks),
         c.ContentBlockStopEvent(content_block_index=0),
         c.MessageStopEvent(stop_reason=stop_reason),
-        c.MetadataEvent(
-            usage=c.TokenUsage(
-                input_tokens=20, output_tokens=len(chunks), total_tokens=20 + len(chunks)
-            )
-        ),
+        c.MetadataEvent(usage=c.TokenUsage(input_tokens=20, output_tokens=len(chunks), total_tokens=20 + len(chunks))),
     ]
 
 
