@@ -63,8 +63,7 @@ class JsonConfigStore:
         except json.JSONDecodeError as exc:
             # Only the position, never the text: the file holds a key.
             raise ConfigError(
-                f"config file {self._path} is not valid JSON "
-                f"({exc.msg} at line {exc.lineno}, column {exc.colno})"
+                f"config file {self._path} is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
             ) from None
         if not isinstance(data, dict):
             raise ConfigError(f"config file {self._path} must hold a JSON object")
@@ -87,9 +86,7 @@ class JsonConfigStore:
             raise ConfigError(f"cannot write config file {self._path}: {_reason(exc)}") from None
 
     def _replace_with(self, text: str) -> None:
-        fd, temp = tempfile.mkstemp(
-            dir=self._path.parent, prefix=f".{self._path.name}.", suffix=".tmp"
-        )
+        fd, temp = tempfile.mkstemp(dir=self._path.parent, prefix=f".{self._path.name}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as file:
                 os.fchmod(file.fileno(), _FILE_MODE)

@@ -9,9 +9,9 @@ print and return ``None``, so Fire has nothing of its own to print.
 from __future__ import annotations
 
 import contextlib
-import getpass
 import json
 import os
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +28,12 @@ from entrypoints.logs import configure_logging
 
 NAME = "nexus-claude-api"
 _EXIT_CONFIG_ERROR = 2
+# Options that take a value. Fire reads one given without a value as the string "True"
+# (and a lone "-" as its command separator), which for --api-key would be saved as a key.
+_VALUE_OPTIONS = frozenset(
+    {"--api-key", "--api_key", "-a", "--endpoint-url", "--endpoint_url", "-e"}
+    | {"--model", "-m", "--small-model", "--small_model", "-s", "--host", "--port", "-p"}
+)
 _TRUE = ("true", "yes", "on", "1")
 _FALSE = ("false", "no", "off", "0")
 
@@ -83,13 +89,6 @@ def _shown(value: Any) -> str:
     return json.dumps(value) if isinstance(value, dict) else str(value)
 
 
-def _read_key_from_stdin() -> str:
-    # `--api-key -` keeps the key out of shell history and `ps`.
-    if sys.stdin.isatty():
-        return getpass.getpass("AI Nexus API key: ").strip()
-    return sys.stdin.readline().strip()
-
-
 def _settings_report(dev: bool) -> list[str]:
     config_file, log_file = _mode_paths(dev)
     values, sources = config.resolve_values({}, JsonConfigStore(config_file), os.environ)
@@ -122,7 +121,8 @@ class ConfigCommands:
         """Save settings; the ones not given keep their saved values.
 
         Args:
-            api_key: your AI Nexus API key, stored byte for byte; "-" reads it from stdin.
+            api_key: your AI Nexus API key, stored byte for byte (use --api-key=VALUE
+                when it starts with "-").
             endpoint_url: the AI Nexus base URL.
             model: the main model id exposed to Claude Code.
             small_model: the small/fast model id exposed to Claude Code.
@@ -133,11 +133,7 @@ class ConfigCommands:
             given |= {"model": model, "small_model": small_model}
             updates = {name: value for name, value in given.items() if value is not None}
             if not updates:
-                raise ConfigError(
-                    "nothing to set; give --api-key, --endpoint-url, --model or --small-model"
-                )
-            if updates.get("api_key") == "-":
-                updates["api_key"] = _read_key_from_stdin()
+                raise ConfigError("nothing to set; give --api-key, --endpoint-url, --model or --small-model")
             config.check_values(updates, {name: f"--{name.replace('_', '-')}" for name in updates})
             store = JsonConfigStore(_mode_paths(_as_bool("dev", dev))[0])
             store.save({**store.load(), **updates})
@@ -229,9 +225,21 @@ def _start(flags: dict[str, Any], *, claude_code: bool, dry_run: bool) -> None:
     serve(settings)
 
 
+def _option_without_value(argv: list[str]) -> str | None:
+    """The first value option followed by nothing or by something Fire takes as a flag."""
+    for token, following in zip(argv, [*argv[1:], None], strict=True):
+        if token in _VALUE_OPTIONS and (following is None or following == "-" or re.match(r"--|-[A-Za-z]", following)):
+            return token
+    return None
+
+
 def main() -> None:
     """Console-script entry point."""
     # On `start`, Fire would read `-h` as the shortcut for --host; people mean help.
     argv = ["--help" if arg == "-h" else arg for arg in sys.argv[1:]]
+    bare = _option_without_value(argv)
+    if bare:
+        print(f"error: {bare} needs a value (write {bare}=VALUE if it starts with '-')", file=sys.stderr)
+        raise SystemExit(_EXIT_CONFIG_ERROR)
     # An instance rather than the class: only then does Fire's top-level help list `start`.
     fire.Fire(Cli(), command=argv, name=NAME)

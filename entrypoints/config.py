@@ -187,9 +187,7 @@ _FILE_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
 }
 
 
-def _apply_advanced(
-    stored: Mapping[str, Any], source: str, values: dict[str, Any], sources: dict[str, str]
-) -> None:
+def _apply_advanced(stored: Mapping[str, Any], source: str, values: dict[str, Any], sources: dict[str, str]) -> None:
     if "upstream_model_ids" in stored:
         values["upstream_model_ids"] = dict(stored["upstream_model_ids"])
         sources["upstream_model_ids"] = source

@@ -89,9 +89,7 @@ def start_banner(settings: Settings, log_path: Path, claude_code: bool) -> str:
     return "\n".join(lines)
 
 
-def dry_run_report(
-    settings: Settings, sources: Mapping[str, str], config_file: Path, log_path: Path
-) -> str:
+def dry_run_report(settings: Settings, sources: Mapping[str, str], config_file: Path, log_path: Path) -> str:
     """What ``start --dry-run`` prints: what would happen, and where each value came from."""
 
     def origin(name: str) -> str:

@@ -105,9 +105,7 @@ def _file_handler(log_path: Path) -> RotatingFileHandler:
         ensure_private_dir(log_path.parent)
         # Create the file owner-only; the handler would use the umask.
         os.close(os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
-        return RotatingFileHandler(
-            log_path, maxBytes=_MAX_BYTES, backupCount=_BACKUPS, encoding="utf-8"
-        )
+        return RotatingFileHandler(log_path, maxBytes=_MAX_BYTES, backupCount=_BACKUPS, encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot write log file {log_path}: {exc.strerror or exc}") from None
 

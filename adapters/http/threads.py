@@ -22,25 +22,31 @@ class BlockingRunner:
 
     def __init__(self, max_workers: int) -> None:
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="nexus-io")
-        self._lock = threading.Lock()
+        self._idle = threading.Condition()
         self._busy = 0
 
     @property
     def busy(self) -> int:
         """Calls currently running or queued in the pool."""
-        with self._lock:
+        with self._idle:
             return self._busy
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Block until no call is in flight; False if that took longer than ``timeout``."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._busy == 0, timeout)
 
     def _tracked(self, call: Callable[[], T]) -> T:
         try:
             return call()
         finally:
-            with self._lock:
+            with self._idle:
                 self._busy -= 1
+                self._idle.notify_all()
 
     def submit(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
         """Start ``fn(*args)`` in the pool; the future completes on the running loop."""
-        with self._lock:
+        with self._idle:
             self._busy += 1
         call = functools.partial(contextvars.copy_context().run, fn, *args)
         loop = asyncio.get_running_loop()

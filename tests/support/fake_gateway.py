@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+import threading
 from typing import Any
 
 import attrs
@@ -29,21 +30,41 @@ def text_events(*chunks: str, stop_reason: str = "end_turn") -> list[c.StreamEve
     ]
 
 
+HOLD_LIMIT = 10.0
+
+
 @attrs.define
 class FakeStream:
+    """Yields ``events`` in order. An ``Exception`` item is raised; a ``threading.Event``
+    item holds the stream until it is set or the stream is closed."""
+
     events: Iterable[Any]
-    closed: bool = False
+    closed: threading.Event = attrs.field(factory=threading.Event)
+    finished: threading.Event = attrs.field(factory=threading.Event)
 
     def __iter__(self) -> Iterator[c.StreamEvent]:
-        for event in self.events:
-            if self.closed:
+        try:
+            for item in self.events:
+                if isinstance(item, threading.Event):
+                    self._hold(item)
+                elif isinstance(item, Exception):
+                    raise item
+                else:
+                    yield item
+                if self.closed.is_set():
+                    return
+        finally:
+            self.finished.set()
+
+    def _hold(self, release: threading.Event) -> None:
+        # Like a socket read that a close() from another thread interrupts.
+        for _ in range(int(HOLD_LIMIT / 0.01)):
+            if release.wait(0.01) or self.closed.is_set():
                 return
-            if isinstance(event, Exception):
-                raise event
-            yield event
+        raise TimeoutError("the test never released this stream")
 
     def close(self) -> None:
-        self.closed = True
+        self.closed.set()
 
 
 @attrs.define

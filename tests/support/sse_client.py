@@ -1,0 +1,34 @@
+"""Reading Anthropic SSE as it arrives, the way Claude Code does (no line buffering)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import requests
+
+
+def sse_events(response: requests.Response) -> Iterator[tuple[str | None, dict[str, Any]]]:
+    """Yield ``(event name, data)`` for each SSE event as soon as its bytes arrive."""
+    buffer = b""
+    while True:
+        chunk = response.raw.read1(65536)
+        if not chunk:
+            return
+        buffer += chunk.replace(b"\r\n", b"\n")
+        while b"\n\n" in buffer:
+            raw, buffer = buffer.split(b"\n\n", 1)
+            name, data = None, []
+            for line in raw.decode("utf-8").split("\n"):
+                field, _, value = line.partition(":")
+                if field == "event":
+                    name = value.strip()
+                elif field == "data":
+                    data.append(value.removeprefix(" "))
+            if data:
+                yield name, json.loads("\n".join(data))
+
+
+def post_stream(url: str, body: dict[str, Any], **kwargs: Any) -> requests.Response:
+    return requests.post(f"{url}/v1/messages", json={**body, "stream": True}, stream=True, timeout=30, **kwargs)
