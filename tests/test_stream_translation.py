@@ -131,7 +131,9 @@ def test_redacted_thinking_arrives_whole_in_its_start_event() -> None:
 
 
 def test_stop_sequence_is_reported_in_message_delta() -> None:
-    stop_event = c.MessageStopEvent(stop_reason="stop_sequence", additional_model_response_fields={"delta": {"stop_sequence": "###"}})
+    stop_event = c.MessageStopEvent(
+        stop_reason="stop_sequence", additional_model_response_fields={"delta": {"stop_sequence": "###"}}
+    )
     out = run([delta(0, c.TextChunk(text="a")), stop(0), stop_event, END[1]])
     assert out[-2].delta == a.StopInfo(stop_reason="stop_sequence", stop_sequence="###")  # type: ignore[union-attr]
 
