@@ -8,6 +8,8 @@ import pytest
 
 from tests.support.fake_nexus import FakeNexus
 
+pytest_plugins = ["pytester"]
+
 
 @pytest.fixture
 def fake_nexus() -> Iterator[FakeNexus]:

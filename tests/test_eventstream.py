@@ -64,10 +64,7 @@ def oracle(data: bytes) -> list[tuple[dict[str, Any], bytes]]:
 
 def typed(pairs: Iterable[tuple[Any, bytes]]) -> list[tuple[dict[str, Any], bytes]]:
     """Pairs with each header value tagged by its type, since ``True == 1`` would hide a bug."""
-    return [
-        ({name: (type(value), value) for name, value in headers.items()}, payload)
-        for headers, payload in pairs
-    ]
+    return [({name: (type(value), value) for name, value in headers.items()}, payload) for headers, payload in pairs]
 
 
 def decoded(frames: Iterable[Frame]) -> list[tuple[dict[str, Any], bytes]]:
@@ -200,15 +197,11 @@ VALUES: dict[int, st.SearchStrategy[Any]] = {
     7: st.text(max_size=40),
     9: st.binary(min_size=16, max_size=16),
 }
-typed_value = st.sampled_from(sorted(VALUES)).flatmap(
-    lambda code: VALUES[code].map(lambda value: (code, value))
-)
+typed_value = st.sampled_from(sorted(VALUES)).flatmap(lambda code: VALUES[code].map(lambda value: (code, value)))
 header_sets = st.dictionaries(st.text(max_size=12), typed_value, max_size=8).map(
     lambda headers: [(name, code, value) for name, (code, value) in headers.items()]
 )
-frame_lists = st.lists(
-    st.builds(encode_frame, header_sets, st.binary(max_size=120)), min_size=1, max_size=4
-)
+frame_lists = st.lists(st.builds(encode_frame, header_sets, st.binary(max_size=120)), min_size=1, max_size=4)
 
 
 def chunked(data: bytes, cuts: list[int]) -> list[bytes]:
@@ -218,9 +211,7 @@ def chunked(data: bytes, cuts: list[int]) -> list[bytes]:
 
 @settings(max_examples=60, deadline=None)
 @given(frames=frame_lists, data=st.data())
-def test_any_headers_and_chunking_decode_like_botocore(
-    frames: list[bytes], data: st.DataObject
-) -> None:
+def test_any_headers_and_chunking_decode_like_botocore(frames: list[bytes], data: st.DataObject) -> None:
     stream = b"".join(frames)
     cuts = data.draw(st.lists(st.integers(0, len(stream)), max_size=10))
 
@@ -229,9 +220,7 @@ def test_any_headers_and_chunking_decode_like_botocore(
 
 @settings(max_examples=60, deadline=None)
 @given(frames=frame_lists, data=st.data())
-def test_a_flipped_byte_fails_after_the_frames_before_it(
-    frames: list[bytes], data: st.DataObject
-) -> None:
+def test_a_flipped_byte_fails_after_the_frames_before_it(frames: list[bytes], data: st.DataObject) -> None:
     stream = b"".join(frames)
     index = data.draw(st.integers(0, len(stream) - 1))
     cuts = data.draw(st.lists(st.integers(0, len(stream)), max_size=10))
@@ -324,9 +313,7 @@ CORRUPTIONS = {
 }
 
 
-@pytest.mark.parametrize(
-    ("frame", "reason", "botocore_error"), CORRUPTIONS.values(), ids=CORRUPTIONS.keys()
-)
+@pytest.mark.parametrize(("frame", "reason", "botocore_error"), CORRUPTIONS.values(), ids=CORRUPTIONS.keys())
 def test_a_corrupt_frame_is_an_upstream_failure(
     frame: bytes, reason: str, botocore_error: type[Exception] | None
 ) -> None:

@@ -57,7 +57,7 @@ def validate_converse_body(operation: str, model_id: str, body: Any) -> list[str
     report = ParamValidator().validate(params, shape)
     if report.has_errors():
         errors[:0] = report.generate_report().splitlines()
-    request = body
+    request: Any = body
     if operation == "count-tokens":
         union = body.get("input")
         request = union.get("converse") if isinstance(union, dict) else None
@@ -75,9 +75,7 @@ class _Walk:
     def value(self, value: Any, shape: Shape, path: str) -> Any:
         kind = shape.type_name
         if kind == "structure" and isinstance(value, dict):
-            return {
-                k: self._member(v, shape, k, f"{path}.{k}" if path else k) for k, v in value.items()
-            }
+            return {k: self._member(v, shape, k, f"{path}.{k}" if path else k) for k, v in value.items()}
         if kind == "list" and isinstance(value, list):
             self._max(len(value), shape, path, "length")
             return [self.value(item, shape.member, f"{path}[{i}]") for i, item in enumerate(value)]
@@ -123,9 +121,7 @@ class _Walk:
 
     def _max(self, value: float, shape: Shape, path: str, what: str) -> None:
         if "max" in shape.metadata and value > shape.metadata["max"]:
-            self.errors.append(
-                f"{path}: {what} {value} is above the maximum {shape.metadata['max']}"
-            )
+            self.errors.append(f"{path}: {what} {value} is above the maximum {shape.metadata['max']}")
 
     def _size(self, size: int, shape: Shape, path: str) -> None:
         self._max(size, shape, path, "size")
@@ -147,10 +143,6 @@ def _conversation_errors(messages: list[Any], has_tool_config: bool) -> list[str
         if content == []:
             errors.append(f"messages[{i}].content: the content field is empty")
         blocks = content if isinstance(content, list) else []
-        if not has_tool_config and any(
-            isinstance(b, dict) and b.keys() & set(_TOOL_BLOCKS) for b in blocks
-        ):
-            errors.append(
-                f"messages[{i}]: toolConfig must be defined with toolUse/toolResult blocks"
-            )
+        if not has_tool_config and any(isinstance(b, dict) and b.keys() & set(_TOOL_BLOCKS) for b in blocks):
+            errors.append(f"messages[{i}]: toolConfig must be defined with toolUse/toolResult blocks")
     return errors

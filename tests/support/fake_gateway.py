@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
 import threading
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import attrs

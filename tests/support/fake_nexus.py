@@ -3,29 +3,24 @@
 It records every request, checks each body against botocore's service model
 (``converse_validation``), and answers with queued replies (``nexus_replies``) or defaults.
 A body Bedrock would reject gets Bedrock's 400 ``ValidationException`` and takes no reply
-from the queue. Any ``Authorization`` is accepted; tests assert on the recorded headers.
+from the queue; any other method or path gets a 404. Any ``Authorization`` is accepted;
+tests assert on the recorded headers.
 """
 
 from __future__ import annotations
 
 import collections
-import contextlib
 import json
 import re
-import select
-import socket
-import struct
-import sys
 import threading
-import uuid
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import attrs
 
 from tests.support.converse_validation import validate_converse_body
+from tests.support.nexus_http import ReplyServer
 from tests.support.nexus_replies import (
     Cut,
     Event,
@@ -36,7 +31,6 @@ from tests.support.nexus_replies import (
     StreamException,
     StreamReply,
     error_reply,
-    frame_bytes,
     padded,
     text_reply,
     text_stream,
@@ -51,6 +45,7 @@ __all__ = [
     "JsonReply",
     "RawBytes",
     "RecordedRequest",
+    "Reply",
     "StreamException",
     "StreamReply",
     "error_reply",
@@ -61,7 +56,6 @@ __all__ = [
 ]
 
 _PATH = re.compile(r"/model/(?P<model>[^/]+)/(?P<op>converse|converse-stream|count-tokens)")
-_GATE_POLL_SECONDS = 0.02
 
 
 @attrs.frozen(kw_only=True)
@@ -99,31 +93,25 @@ class FakeNexus:
     Attributes:
         url: the base URL, ``http://127.0.0.1:<port>``.
         requests: every request received, in arrival order.
-        connections_closed_by_client: streams the client abandoned before their end.
-        handler_errors: unexpected exceptions raised while serving (a bug in a test or here).
+        connections_closed_by_client: streams the client left before their end.
     """
 
     def __init__(self) -> None:
         self.requests: list[RecordedRequest] = []
         self.connections_closed_by_client = 0
-        self.handler_errors: list[BaseException] = []
         self._replies: collections.deque[ReplySource] = collections.deque()
         self._lock = threading.Lock()
         self._invalid_allowed = False
-        self._server = _Server(self)
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._server = ReplyServer(self._receive, self._client_went_away)
+        self.url = self._server.url
 
     def start(self) -> FakeNexus:
-        self._thread.start()
+        self._server.start()
         return self
 
     def close(self) -> None:
-        """Stop serving and drop open connections, which ends any handler still waiting."""
-        self._server.shutdown()
-        self._server.drop_connections()
-        self._server.server_close()
-        self._thread.join()
+        """Stop serving and drop open connections, which ends any reply still waiting."""
+        self._server.close()
 
     def __enter__(self) -> FakeNexus:
         return self.start()
@@ -144,21 +132,56 @@ class FakeNexus:
     def invalid_allowed(self) -> bool:
         return self._invalid_allowed
 
+    @property
+    def connections_accepted(self) -> int:
+        """TCP connections opened so far: fewer than requests means keep-alive worked."""
+        return self._server.accepted
+
+    @property
+    def handler_errors(self) -> list[BaseException]:
+        """Unexpected exceptions raised while serving: a bug in a test's reply or here."""
+        return self._server.errors
+
     def invalid_requests(self) -> list[RecordedRequest]:
         return [r for r in self.requests if r.errors]
 
-    def _record(self, request: RecordedRequest) -> None:
+    def _receive(self, method: str, target: str, headers: dict[str, str], raw: bytes) -> Reply:
+        request = _recorded(method, target, headers, raw)
         with self._lock:
             self.requests.append(request)
-
-    def _next_reply(self, request: RecordedRequest) -> Reply:
-        with self._lock:
-            source = self._replies.popleft() if self._replies else _default_reply
+            source = self._replies.popleft() if self._replies and not request.errors else None
+        if request.operation == "unknown":
+            return error_reply(404, "UnknownOperationException", request.errors[0])
+        if request.errors:
+            return error_reply(400, "ValidationException", "; ".join(request.errors))
+        if source is None:
+            return _default_reply(request)
         return source(request) if callable(source) else source
 
     def _client_went_away(self) -> None:
         with self._lock:
             self.connections_closed_by_client += 1
+
+
+def _recorded(method: str, target: str, headers: dict[str, str], raw: bytes) -> RecordedRequest:
+    match = _PATH.fullmatch(urlsplit(target).path)
+    operation = match["op"] if match and method == "POST" else "unknown"
+    model_id = unquote(match["model"]) if match else ""
+    body, errors = None, [f"unknown operation: {method} {target}"]
+    if operation != "unknown":
+        try:
+            body = json.loads(raw)
+            errors = validate_converse_body(operation, model_id, body)
+        except ValueError as exc:
+            errors = [f"body is not JSON: {exc}"]
+    return RecordedRequest(
+        operation=operation,
+        model_id=model_id,
+        path=target,
+        headers=headers,
+        body=body,
+        errors=errors,
+    )
 
 
 def _default_reply(request: RecordedRequest) -> Reply:
@@ -167,160 +190,3 @@ def _default_reply(request: RecordedRequest) -> Reply:
     if request.operation == "count-tokens":
         return JsonReply({"inputTokens": 42})
     return text_reply("Hello from fake Nexus")
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128
-
-    def __init__(self, fake: FakeNexus) -> None:
-        self.fake = fake
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
-        super().__init__(("127.0.0.1", 0), _Handler)
-
-    def get_request(self) -> tuple[socket.socket, Any]:
-        connection, address = super().get_request()
-        with self._connections_lock:
-            self._connections.add(connection)
-        return connection, address
-
-    def shutdown_request(self, request: Any) -> None:
-        with self._connections_lock:
-            self._connections.discard(request)
-        super().shutdown_request(request)
-
-    def drop_connections(self) -> None:
-        with self._connections_lock:
-            connections = list(self._connections)
-        for connection in connections:
-            with contextlib.suppress(OSError):  # already closed by the client or a Cut
-                connection.shutdown(socket.SHUT_RDWR)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        error = sys.exc_info()[1]
-        if error is not None and not isinstance(error, OSError):
-            self.fake.handler_errors.append(error)
-
-
-class _ClientGone(Exception):
-    pass
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive and chunked responses
-    server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # Keep pytest output clean.
-
-    def do_POST(self) -> None:
-        fake = self.server.fake
-        request = self._recorded(self._read_body())
-        fake._record(request)
-        if request.operation == "unknown":
-            reply: Reply = error_reply(404, "UnknownOperationException", request.errors[0])
-        elif request.errors:
-            reply = error_reply(400, "ValidationException", "; ".join(request.errors))
-        else:
-            reply = fake._next_reply(request)
-        if isinstance(reply, StreamReply):
-            self._send_stream(reply)
-        else:
-            self._send_json(reply)
-
-    do_GET = do_PUT = do_DELETE = do_PATCH = do_POST
-
-    def _read_body(self) -> bytes:
-        if "chunked" not in self.headers.get("Transfer-Encoding", "").lower():
-            return self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        chunks = []
-        while size := int(self.rfile.readline().split(b";")[0], 16):
-            chunks.append(self.rfile.read(size))
-            self.rfile.readline()
-        while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-            pass  # trailers
-        return b"".join(chunks)
-
-    def _recorded(self, raw: bytes) -> RecordedRequest:
-        match = _PATH.fullmatch(urlsplit(self.path).path)
-        operation = match["op"] if match and self.command == "POST" else "unknown"
-        model_id = unquote(match["model"]) if match else ""
-        body, errors = None, [f"unknown operation: {self.command} {self.path}"]
-        if operation != "unknown":
-            try:
-                body = json.loads(raw)
-                errors = validate_converse_body(operation, model_id, body)
-            except ValueError as exc:
-                errors = [f"body is not JSON: {exc}"]
-        headers = dict(self.headers.items())
-        return RecordedRequest(
-            operation=operation,
-            model_id=model_id,
-            path=self.path,
-            headers=headers,
-            body=body,
-            errors=errors,
-        )
-
-    def _start(self, status: int, content_type: str, headers: dict[str, str]) -> None:
-        self.send_response(status)
-        self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
-        self.send_header("Content-Type", content_type)
-        for name, value in headers.items():
-            self.send_header(name, value)
-
-    def _send_json(self, reply: JsonReply) -> None:
-        raw = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()
-        headers = dict(reply.headers)
-        content_type = headers.pop("Content-Type", "application/json")
-        self._start(reply.status, content_type, {**headers, "Content-Length": str(len(raw))})
-        self.end_headers()
-        self.wfile.write(raw)
-
-    def _send_stream(self, reply: StreamReply) -> None:
-        try:
-            self._start(200, "application/vnd.amazon.eventstream", {"Transfer-Encoding": "chunked"})
-            self.end_headers()
-            for item in reply.items:
-                if isinstance(item, Gate):
-                    self._wait(item)
-                elif isinstance(item, Cut):
-                    self._cut(item)
-                    return
-                else:
-                    data = frame_bytes(item)
-                    self.wfile.write(b"%X\r\n%s\r\n" % (len(data), data))
-            self.wfile.write(b"0\r\n\r\n")
-        except (_ClientGone, OSError):
-            self.close_connection = True
-            reply.client_closed.set()
-            self.server.fake._client_went_away()
-        finally:
-            reply.finished.set()
-
-    def _wait(self, gate: Gate) -> None:
-        while not gate.event.wait(_GATE_POLL_SECONDS):
-            if self._peer_closed():
-                raise _ClientGone
-
-    def _peer_closed(self) -> bool:
-        readable, _, _ = select.select([self.connection], [], [], 0)
-        if not readable:
-            return False
-        try:
-            return self.connection.recv(1, socket.MSG_PEEK) == b""
-        except OSError:
-            return True
-
-    def _cut(self, cut: Cut) -> None:
-        self.close_connection = True
-        if cut.reset:
-            linger = struct.pack("ii", 1, 0)
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
-            # The socket stays open while its file objects do; close them so close() sends RST.
-            self.rfile.close()
-            self.wfile.close()
-            self.connection.close()
-        else:
-            self.connection.shutdown(socket.SHUT_RDWR)

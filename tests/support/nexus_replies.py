@@ -110,9 +110,7 @@ def frame_bytes(item: Event | StreamException | RawBytes) -> bytes:
     return encode_frame(headers, json.dumps(payload).encode("utf-8"))
 
 
-def error_reply(
-    status: int, error_type: str, message: str, *, capital_m: bool = False
-) -> JsonReply:
+def error_reply(status: int, error_type: str, message: str, *, capital_m: bool = False) -> JsonReply:
     """A Bedrock error: ``x-amzn-ErrorType`` header and ``{"message": ...}``.
 
     ``capital_m`` sends ``{"Message": ...}``, as Bedrock's authentication front door does.
@@ -158,16 +156,11 @@ def padded(payload: Mapping[str, Any]) -> dict[str, Any]:
     return {**payload, "p": _PADDING[: random.randint(1, len(_PADDING))]}
 
 
-def text_stream(
-    *chunks: str, stop_reason: str = "end_turn", usage: Mapping[str, Any] | None = None
-) -> StreamReply:
+def text_stream(*chunks: str, stop_reason: str = "end_turn", usage: Mapping[str, Any] | None = None) -> StreamReply:
     """A ConverseStream reply in Bedrock's order: no ``contentBlockStart`` for text."""
     events = [
         Event("messageStart", padded({"role": "assistant"})),
-        *(
-            Event("contentBlockDelta", padded({"contentBlockIndex": 0, "delta": {"text": c}}))
-            for c in chunks
-        ),
+        *(Event("contentBlockDelta", padded({"contentBlockIndex": 0, "delta": {"text": c}})) for c in chunks),
         Event("contentBlockStop", padded({"contentBlockIndex": 0})),
         Event("messageStop", padded({"stopReason": stop_reason})),
         Event(
