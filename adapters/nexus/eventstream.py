@@ -24,10 +24,7 @@ _OVERHEAD = _PRELUDE.size + _CRC.size
 _MAX_HEADERS_LENGTH = 128 * 1024
 _MAX_PAYLOAD_LENGTH = 24 * 1024 * 1024
 # Codes 2-5 are signed integers; 8 is a timestamp, which botocore leaves as epoch millis.
-_FIXED = {
-    code: struct.Struct(fmt)
-    for code, fmt in [(2, ">b"), (3, ">h"), (4, ">i"), (5, ">q"), (8, ">q")]
-}
+_FIXED = {code: struct.Struct(fmt) for code, fmt in [(2, ">b"), (3, ">h"), (4, ">i"), (5, ">q"), (8, ">q")]}
 
 
 def _read_only(headers: Mapping[str, Any]) -> Mapping[str, Any]:
