@@ -187,6 +187,8 @@ class MessagesRequest:
     metadata: dict[str, Any] | None = None
     context_management: dict[str, Any] | None = None
     service_tier: str | None = None
+    container: Any = None
+    mcp_servers: Any = None
     betas: tuple[str, ...] = ()
 
 

@@ -139,8 +139,12 @@ def convert_block(block: a.ContentBlock, where: str, docs: list[int]) -> tuple[c
             converted = c.ToolUseContent(tool_use=use)
         case a.ToolResultBlock():
             converted = convert_tool_result(block, where, docs)
+        case a.ThinkingBlock(signature=""):
+            # Claude rejects thinking it did not sign (a truncated stream, another backend);
+            # leaving it out lets the thinking rules decide whether thinking stays on.
+            return ()
         case a.ThinkingBlock(thinking=text, signature=signature):
-            reasoning = c.ReasoningText(text=text, signature=signature or None)
+            reasoning = c.ReasoningText(text=text, signature=signature)
             converted = c.ReasoningContent(reasoning_content=c.ReasoningTextContent(reasoning_text=reasoning))
         case a.RedactedThinkingBlock(data=data):
             redacted = c.RedactedReasoningContent(redacted_content=decode_base64(data, f"{where}.data"))

@@ -15,6 +15,7 @@ from domain import converse as c
 from domain.errors import InvalidRequestError, UpstreamRejectedError
 from domain.models import ModelCatalog, ResolvedModel
 from domain.ports import ConverseGateway, ConverseStream
+from domain.rejections import RequestSize, reword_rejection
 from domain.stream_translation import StreamTranslator, message_start
 from domain.token_estimate import estimate_tokens
 from domain.translate_request import Translation, translate_request
@@ -29,6 +30,13 @@ class Prepared:
 
     model: ResolvedModel
     translation: Translation
+
+    def reworded(self, error: UpstreamRejectedError) -> UpstreamRejectedError:
+        """The rejection in the words Claude Code acts on (see ``domain.rejections``)."""
+        request = self.translation.request
+        max_tokens = request.inference_config.max_tokens if request.inference_config else None
+        size = RequestSize(input_tokens=estimate_tokens(request), max_tokens=max_tokens or 0)
+        return UpstreamRejectedError(reword_rejection(error.message, size))
 
 
 def _without_betas(request: c.ConverseRequest) -> c.ConverseRequest | None:
@@ -65,6 +73,7 @@ class MessageStream:
     upstream: ConverseStream
     translator: StreamTranslator
     first: a.MessageStartEvent
+    prepared: Prepared
 
     def __iter__(self) -> Iterator[list[a.StreamEvent]]:
         try:
@@ -76,6 +85,8 @@ class MessageStream:
                 if self.translator.done:
                     return
             yield self.translator.finish()
+        except UpstreamRejectedError as error:
+            raise self.prepared.reworded(error) from None
         finally:
             self.upstream.close()
 
@@ -104,21 +115,28 @@ class MessageRelay:
         return Prepared(model=model, translation=translation)
 
     def create(self, request: a.MessagesRequest, prepared: Prepared) -> a.MessagesResponse:
-        response = call_with_beta_fallback(
-            lambda body: self.gateway.converse(prepared.model.upstream_id, body),
-            prepared.translation.request,
-        )
+        try:
+            response = call_with_beta_fallback(
+                lambda body: self.gateway.converse(prepared.model.upstream_id, body),
+                prepared.translation.request,
+            )
+        except UpstreamRejectedError as error:
+            raise prepared.reworded(error) from None
         return translate_response(response, model=request.model, tool_names=prepared.translation.original_tool_names)
 
     def open_stream(self, request: a.MessagesRequest, prepared: Prepared) -> MessageStream:
         """Open the upstream stream now, so failures surface before the response starts."""
-        upstream = call_with_beta_fallback(
-            lambda body: self.gateway.converse_stream(prepared.model.upstream_id, body),
-            prepared.translation.request,
-        )
+        try:
+            upstream = call_with_beta_fallback(
+                lambda body: self.gateway.converse_stream(prepared.model.upstream_id, body),
+                prepared.translation.request,
+            )
+        except UpstreamRejectedError as error:
+            raise prepared.reworded(error) from None
         estimate = estimate_tokens(prepared.translation.request)
         return MessageStream(
             upstream=upstream,
             translator=StreamTranslator(tool_names=prepared.translation.original_tool_names, input_estimate=estimate),
             first=message_start(new_message_id(), request.model, estimate),
+            prepared=prepared,
         )

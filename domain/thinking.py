@@ -18,6 +18,13 @@ _EFFORT_FALLBACK = {"xhigh": "high"}
 _EFFORTS = {"low", "medium", "high", "max"}
 
 
+def _skipped(block: a.ContentBlock) -> bool:
+    """Blocks the conversion leaves out: blank text and unsigned thinking."""
+    if isinstance(block, a.TextBlock):
+        return not block.text.strip()
+    return isinstance(block, a.ThinkingBlock) and not block.signature
+
+
 def _last_assistant_turn_lacks_thinking(messages: Sequence[a.Message]) -> bool:
     """True when the latest assistant turn used tools without a thinking block first.
 
@@ -28,7 +35,7 @@ def _last_assistant_turn_lacks_thinking(messages: Sequence[a.Message]) -> bool:
             continue
         if isinstance(message.content, str):
             return False
-        blocks = [b for b in message.content if not (isinstance(b, a.TextBlock) and not b.text.strip())]
+        blocks = [b for b in message.content if not _skipped(b)]
         uses_tools = any(isinstance(b, a.ToolUseBlock) for b in blocks)
         starts_thinking = bool(blocks) and isinstance(blocks[0], a.ThinkingBlock | a.RedactedThinkingBlock)
         return uses_tools and not starts_thinking

@@ -82,6 +82,8 @@ def _dropped_fields(request: a.MessagesRequest) -> list[str]:
         "metadata": request.metadata,
         "context_management": request.context_management,
         "service_tier": request.service_tier,
+        "container": request.container,
+        "mcp_servers": request.mcp_servers,
     }
     return [name for name, value in present.items() if value is not None]
 
