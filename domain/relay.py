@@ -17,6 +17,7 @@ from domain.models import ModelCatalog, ResolvedModel
 from domain.ports import ConverseGateway, ConverseStream
 from domain.rejections import RequestSize, reword_rejection
 from domain.stream_translation import StreamTranslator, message_start
+from domain.token_counting import TokenCounter
 from domain.token_estimate import estimate_tokens
 from domain.translate_request import Translation, translate_request
 from domain.translate_response import new_message_id, translate_response
@@ -94,11 +95,20 @@ class MessageStream:
         self.upstream.close()
 
 
+def _limit(request: a.MessagesRequest) -> int:
+    """``max_tokens`` for translation; counting has none, and must not lose its thinking."""
+    if request.max_tokens is not None:
+        return max(request.max_tokens, 1)
+    budget = request.thinking.budget_tokens if request.thinking else None
+    return (budget or 0) + 1 if budget else 4096
+
+
 @attrs.frozen(kw_only=True)
 class MessageRelay:
     gateway: ConverseGateway
     catalog: ModelCatalog
     beta_allowlist: tuple[str, ...]
+    counter: TokenCounter
 
     def prepare(self, request: a.MessagesRequest, *, counting: bool = False) -> Prepared:
         """Resolve the model and translate; raises the client's errors before any call."""
@@ -107,12 +117,12 @@ class MessageRelay:
             raise InvalidRequestError("max_tokens: Field required")
         if request.max_tokens is not None and request.max_tokens < 0:
             raise InvalidRequestError("max_tokens: must be greater than or equal to 0")
-        translation = translate_request(
-            request,
-            beta_allowlist=self.beta_allowlist,
-            max_tokens=max(request.max_tokens or 0, 1) if not counting else 4096,
-        )
+        translation = translate_request(request, beta_allowlist=self.beta_allowlist, max_tokens=_limit(request))
         return Prepared(model=model, translation=translation)
+
+    def count_tokens(self, prepared: Prepared) -> int:
+        """Input tokens of the request as it would go to Nexus; never raises."""
+        return self.counter.count(prepared.model.upstream_id, prepared.translation.request)
 
     def create(self, request: a.MessagesRequest, prepared: Prepared) -> a.MessagesResponse:
         try:

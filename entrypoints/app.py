@@ -12,13 +12,14 @@ from adapters.http import errors
 from adapters.http.disconnect import DisconnectSignal
 from adapters.http.middleware import RequestContext
 from adapters.http.models import ModelsResource
-from adapters.http.resources import HealthResource, MessagesResource
+from adapters.http.resources import CountTokensResource, HealthResource, MessagesResource
 from adapters.http.threads import BlockingRunner
 from adapters.nexus.gateway import RequestsConverseGateway
 from domain.models import ModelCatalog
 from domain.ports import ConverseGateway
 from domain.relay import MessageRelay
 from domain.settings import Settings
+from domain.token_counting import TokenCounter
 
 VERSION = "0.1.0"
 
@@ -35,7 +36,9 @@ def create_app(
     ``runner`` is the thread pool for blocking calls; tests pass one to watch it.
     """
     catalog = ModelCatalog(main=settings.model, small=settings.small_model, upstream_ids=settings.upstream_model_ids)
-    relay = MessageRelay(gateway=gateway, catalog=catalog, beta_allowlist=settings.beta_allowlist)
+    relay = MessageRelay(
+        gateway=gateway, catalog=catalog, beta_allowlist=settings.beta_allowlist, counter=TokenCounter(gateway)
+    )
     runner = runner or BlockingRunner(max_workers=settings.worker_threads)
     app = falcon.asgi.App(middleware=[RequestContext()])
     app.req_options.strip_url_path_trailing_slash = True
@@ -53,6 +56,10 @@ def create_app(
         MessagesResource(
             relay=relay, runner=runner, max_body_bytes=settings.max_body_bytes, ping_interval=ping_interval
         ),
+    )
+    app.add_route(
+        "/v1/messages/count_tokens",
+        CountTokensResource(relay=relay, runner=runner, max_body_bytes=settings.max_body_bytes),
     )
     return DisconnectSignal(app)
 

@@ -10,8 +10,8 @@ import pytest
 from adapters.nexus.converse_wire import request_json
 from domain import anthropic as a
 from domain import converse as c
-from domain.relay import call_with_beta_fallback
 from domain.errors import UpstreamRejectedError
+from domain.relay import call_with_beta_fallback
 from domain.settings import DEFAULT_BETA_ALLOWLIST
 from domain.translate_request import Translation, translate_request
 

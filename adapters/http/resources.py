@@ -65,6 +65,25 @@ class MessagesResource:
 
 
 @attrs.frozen
+class CountTokensResource:
+    """``POST /v1/messages/count_tokens``: the same body as a message, without max_tokens."""
+
+    relay: MessageRelay
+    runner: BlockingRunner
+    max_body_bytes: int
+
+    def _count(self, data: bytes, beta_headers: list[str]) -> int:
+        request = structure_request(parse_json(data))
+        request = attrs.evolve(request, betas=(*split_header(beta_headers), *request.betas))
+        return self.relay.count_tokens(self.relay.prepare(request, counting=True))
+
+    async def on_post(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
+        data = await read_body(req, self.max_body_bytes)
+        count = await self.runner.run(self._count, data, [req.get_header("anthropic-beta", default="")])
+        resp.media = {"input_tokens": count}
+
+
+@attrs.frozen
 class HealthResource:
     """``GET /``, ``GET /health`` and ``HEAD /`` (Claude Code's warm-up probe)."""
 

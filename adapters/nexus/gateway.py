@@ -104,18 +104,32 @@ class RequestsConverseGateway:
         api_key: str,
         connect_timeout: float = 10.0,
         read_timeout: float = 600.0,
+        count_timeout: float = 10.0,
         pool_size: int = 64,
     ) -> None:
         self._base = endpoint_url.rstrip("/")
         self._host = urlsplit(self._base).netloc or self._base
         self._headers = {"Authorization": f"Bearer {api_key}", "Content-Type": "application/json"}
         self._timeout = (connect_timeout, read_timeout)
+        # Counting answers in well under a second when it works; waiting long for it
+        # would stall Claude Code's /context, which has a local estimate to fall back on.
+        self._count_timeout = (connect_timeout, count_timeout)
         self._session = _session(pool_size)
 
-    def _post(self, model_id: str, operation: str, body: dict[str, Any], *, stream: bool) -> requests.Response:
+    def _post(
+        self,
+        model_id: str,
+        operation: str,
+        body: dict[str, Any],
+        *,
+        stream: bool,
+        timeout: tuple[float, float] | None = None,
+    ) -> requests.Response:
         url = f"{self._base}/model/{quote(model_id, safe='')}/{operation}"
         with translated_errors(self._host):
-            response = self._session.post(url, json=body, headers=self._headers, timeout=self._timeout, stream=stream)
+            response = self._session.post(
+                url, json=body, headers=self._headers, timeout=timeout or self._timeout, stream=stream
+            )
         log.debug("nexus %s %s -> %s", operation, model_id, response.status_code)
         if response.status_code >= 400:
             error = error_from_response(response)
@@ -137,10 +151,11 @@ class RequestsConverseGateway:
         return RequestsConverseStream(response, self._host)
 
     def count_tokens(self, model_id: str, request: c.ConverseRequest) -> int:
-        response = self._post(model_id, "count-tokens", converse_wire.count_tokens_json(request), stream=False)
+        body = converse_wire.count_tokens_json(request)
+        response = self._post(model_id, "count-tokens", body, stream=False, timeout=self._count_timeout)
         with translated_errors(self._host):
-            body = response.json()
-        count = body.get("inputTokens") if isinstance(body, dict) else None
+            answer = response.json()
+        count = answer.get("inputTokens") if isinstance(answer, dict) else None
         if not isinstance(count, int):
             raise UpstreamFailureError("Nexus sent a CountTokens response without inputTokens")
         return count
