@@ -124,25 +124,22 @@ class MessageRelay:
         """Input tokens of the request as it would go to Nexus; never raises."""
         return self.counter.count(prepared.model.upstream_id, prepared.translation.request)
 
-    def create(self, request: a.MessagesRequest, prepared: Prepared) -> a.MessagesResponse:
+    def _call(self, prepared: Prepared, operation: Callable[[str, c.ConverseRequest], T]) -> T:
+        """One gateway call with the beta fallback, rejections in Claude Code's words."""
         try:
-            response = call_with_beta_fallback(
-                lambda body: self.gateway.converse(prepared.model.upstream_id, body),
-                prepared.translation.request,
+            return call_with_beta_fallback(
+                lambda body: operation(prepared.model.upstream_id, body), prepared.translation.request
             )
         except UpstreamRejectedError as error:
             raise prepared.reworded(error) from None
+
+    def create(self, request: a.MessagesRequest, prepared: Prepared) -> a.MessagesResponse:
+        response = self._call(prepared, self.gateway.converse)
         return translate_response(response, model=request.model, tool_names=prepared.translation.original_tool_names)
 
     def open_stream(self, request: a.MessagesRequest, prepared: Prepared) -> MessageStream:
         """Open the upstream stream now, so failures surface before the response starts."""
-        try:
-            upstream = call_with_beta_fallback(
-                lambda body: self.gateway.converse_stream(prepared.model.upstream_id, body),
-                prepared.translation.request,
-            )
-        except UpstreamRejectedError as error:
-            raise prepared.reworded(error) from None
+        upstream = self._call(prepared, self.gateway.converse_stream)
         estimate = estimate_tokens(prepared.translation.request)
         return MessageStream(
             upstream=upstream,

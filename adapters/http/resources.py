@@ -29,6 +29,12 @@ def _summary(request: a.MessagesRequest, prepared: Prepared, size: int) -> str:
     )
 
 
+def decode_request(data: bytes, beta_header: str) -> a.MessagesRequest:
+    """The request from its JSON body, with the ``anthropic-beta`` header's flags added."""
+    request = structure_request(parse_json(data))
+    return attrs.evolve(request, betas=(*split_header([beta_header]), *request.betas))
+
+
 @attrs.frozen
 class MessagesResource:
     """``POST /v1/messages``: one message, streamed as SSE or returned whole."""
@@ -38,15 +44,14 @@ class MessagesResource:
     max_body_bytes: int
     ping_interval: float = 15.0
 
-    def _decode(self, data: bytes, beta_headers: list[str]) -> tuple[a.MessagesRequest, Prepared]:
-        request = structure_request(parse_json(data))
-        request = attrs.evolve(request, betas=(*split_header(beta_headers), *request.betas))
+    def _decode(self, data: bytes, beta_header: str) -> tuple[a.MessagesRequest, Prepared]:
+        request = decode_request(data, beta_header)
         return request, self.relay.prepare(request)
 
     async def on_post(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         data = await read_body(req, self.max_body_bytes)
         betas = req.get_header("anthropic-beta", default="")
-        request, prepared = await self.runner.run(self._decode, data, [betas])
+        request, prepared = await self.runner.run(self._decode, data, betas)
         log.debug("messages %s %s", req.context.request_id, _summary(request, prepared, len(data)))
         if not request.stream:
             message = await self.runner.run(self.relay.create, request, prepared)
@@ -72,14 +77,13 @@ class CountTokensResource:
     runner: BlockingRunner
     max_body_bytes: int
 
-    def _count(self, data: bytes, beta_headers: list[str]) -> int:
-        request = structure_request(parse_json(data))
-        request = attrs.evolve(request, betas=(*split_header(beta_headers), *request.betas))
-        return self.relay.count_tokens(self.relay.prepare(request, counting=True))
+    def _count(self, data: bytes, beta_header: str) -> int:
+        prepared = self.relay.prepare(decode_request(data, beta_header), counting=True)
+        return self.relay.count_tokens(prepared)
 
     async def on_post(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         data = await read_body(req, self.max_body_bytes)
-        count = await self.runner.run(self._count, data, [req.get_header("anthropic-beta", default="")])
+        count = await self.runner.run(self._count, data, req.get_header("anthropic-beta", default=""))
         resp.media = {"input_tokens": count}
 
 
