@@ -12,6 +12,7 @@ import attrs
 
 from domain import anthropic as a
 from domain import converse as c
+from domain.cooldown import Cooldown
 from domain.errors import InvalidRequestError, UpstreamRejectedError
 from domain.models import ModelCatalog, ResolvedModel
 from domain.ports import ConverseGateway, ConverseStream
@@ -48,18 +49,23 @@ def _without_betas(request: c.ConverseRequest) -> c.ConverseRequest | None:
     return attrs.evolve(request, additional_model_request_fields=rest or None)
 
 
-def call_with_beta_fallback(call: Callable[[c.ConverseRequest], T], request: c.ConverseRequest) -> T:
-    """Call Nexus; if it rejects a beta flag, retry once without any.
+def call_with_beta_fallback(
+    call: Callable[[c.ConverseRequest], T], request: c.ConverseRequest, *, model_id: str, refused: Cooldown
+) -> T:
+    """Call Nexus; if it rejects a beta flag, retry once without any, and remember.
 
     The allowlist is a guess about what this Nexus model accepts; a wrong guess must
-    not cost the user their turn.
+    not cost the user their turn, nor a failed round trip on every later request.
     """
+    if refused.on_hold(model_id):
+        request = _without_betas(request) or request
     try:
         return call(request)
     except UpstreamRejectedError as error:
         retry = _without_betas(request)
         if retry is None or "beta" not in error.message.lower():
             raise
+        refused.hold(model_id)
         return call(retry)
 
 
@@ -109,6 +115,8 @@ class MessageRelay:
     catalog: ModelCatalog
     beta_allowlist: tuple[str, ...]
     counter: TokenCounter
+    # Models whose Nexus refused our beta flags: sent none for a while.
+    betas_refused: Cooldown = attrs.field(factory=Cooldown)
 
     def prepare(self, request: a.MessagesRequest, *, counting: bool = False) -> Prepared:
         """Resolve the model and translate; raises the client's errors before any call."""
@@ -127,8 +135,12 @@ class MessageRelay:
     def _call(self, prepared: Prepared, operation: Callable[[str, c.ConverseRequest], T]) -> T:
         """One gateway call with the beta fallback, rejections in Claude Code's words."""
         try:
+            model_id = prepared.model.upstream_id
             return call_with_beta_fallback(
-                lambda body: operation(prepared.model.upstream_id, body), prepared.translation.request
+                lambda body: operation(model_id, body),
+                prepared.translation.request,
+                model_id=model_id,
+                refused=self.betas_refused,
             )
         except UpstreamRejectedError as error:
             raise prepared.reworded(error) from None

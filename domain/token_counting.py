@@ -9,13 +9,10 @@ as uncountable for a while and the estimate answers without a failed round trip.
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable
-
 import attrs
 
 from domain import converse as c
+from domain.cooldown import Cooldown
 from domain.errors import (
     UpstreamAuthError,
     UpstreamError,
@@ -26,9 +23,6 @@ from domain.errors import (
 )
 from domain.ports import ConverseGateway
 from domain.token_estimate import estimate_tokens
-
-# How long a model stays "cannot count" before Nexus is asked again.
-RETRY_AFTER_SECONDS = 600.0
 
 
 def _means_unavailable(error: UpstreamError) -> bool:
@@ -45,14 +39,11 @@ class TokenCounter:
     """Counts through ``gateway``; thread-safe, as counts arrive in parallel."""
 
     gateway: ConverseGateway
-    clock: Callable[[], float] = time.monotonic
-    retry_after: float = RETRY_AFTER_SECONDS
-    _unavailable_until: dict[str, float] = attrs.field(factory=dict)
-    _lock: threading.Lock = attrs.field(factory=threading.Lock)
+    # Models Nexus cannot count for, and until when.
+    uncountable: Cooldown = attrs.field(factory=Cooldown)
 
     def available(self, model_id: str) -> bool:
-        with self._lock:
-            return self.clock() >= self._unavailable_until.get(model_id, 0.0)
+        return not self.uncountable.on_hold(model_id)
 
     def count(self, model_id: str, request: c.ConverseRequest) -> int:
         """Nexus's count when it can give one, else the local estimate; never raises."""
@@ -62,6 +53,5 @@ class TokenCounter:
             return self.gateway.count_tokens(model_id, request)
         except UpstreamError as error:
             if _means_unavailable(error):
-                with self._lock:
-                    self._unavailable_until[model_id] = self.clock() + self.retry_after
+                self.uncountable.hold(model_id)
             return estimate_tokens(request)

@@ -10,6 +10,7 @@ import pytest
 
 from domain import converse as c
 from domain import errors
+from domain.cooldown import Cooldown
 from domain.token_counting import TokenCounter
 from domain.token_estimate import estimate_tokens, image_tokens
 from tests.support.fake_gateway import FakeConverseGateway
@@ -77,7 +78,7 @@ def test_nexus_count_is_used_when_available() -> None:
 def test_when_nexus_cannot_count_the_estimate_answers_and_the_model_is_remembered(error: Exception) -> None:
     clock = Clock()
     gateway = FakeConverseGateway(on_count=failing(error))
-    counter = TokenCounter(gateway, clock=clock, retry_after=600)
+    counter = TokenCounter(gateway, uncountable=Cooldown(seconds=600, clock=clock))
     body = request(c.TextContent(text="x" * 700))
     assert counter.count("m", body) == estimate_tokens(body) > 0
     assert counter.count("m", body) == estimate_tokens(body)

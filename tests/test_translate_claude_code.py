@@ -10,6 +10,7 @@ import pytest
 from adapters.nexus.converse_wire import request_json
 from domain import anthropic as a
 from domain import converse as c
+from domain.cooldown import Cooldown
 from domain.errors import UpstreamRejectedError
 from domain.relay import call_with_beta_fallback
 from domain.settings import DEFAULT_BETA_ALLOWLIST
@@ -203,8 +204,13 @@ def test_an_invalid_beta_flag_rejection_is_retried_once_without_betas() -> None:
             raise UpstreamRejectedError("invalid beta flag")
         return "ok"
 
-    assert call_with_beta_fallback(call, request) == "ok"
+    refused = Cooldown()
+    assert call_with_beta_fallback(call, request, model_id="m", refused=refused) == "ok"
     assert sent[1].additional_model_request_fields is None
+    # Remembered: the next request for that model goes without betas at once.
+    assert call_with_beta_fallback(call, request, model_id="m", refused=refused) == "ok"
+    assert len(sent) == 3 and sent[2].additional_model_request_fields is None
+    assert not refused.on_hold("other-model")
 
 
 def test_other_rejections_are_not_retried() -> None:
@@ -216,5 +222,5 @@ def test_other_rejections_are_not_retried() -> None:
         raise UpstreamRejectedError("The text field is blank")
 
     with pytest.raises(UpstreamRejectedError):
-        call_with_beta_fallback(call, request)
+        call_with_beta_fallback(call, request, model_id="m", refused=Cooldown())
     assert len(calls) == 1
