@@ -184,3 +184,30 @@ def test_model_lookup(client: falcon.testing.TestClient) -> None:
 
 def test_unknown_routes_are_anthropic_shaped_404s(client: falcon.testing.TestClient) -> None:
     assert_error(client.simulate_post("/api/event_logging/batch", json={}), 404, "not_found_error")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("thinking", {"type": "enabled", "budget_tokens": 2000}),
+        ("thinking", {"type": "adaptive", "display": "omitted"}),
+        ("thinking", {"type": "disabled"}),
+        ("tool_choice", {"type": "auto"}),
+        ("tool_choice", {"type": "any"}),
+        ("tool_choice", {"type": "tool", "name": "Read"}),
+        ("tool_choice", {"type": "none"}),
+    ],
+)
+def test_every_thinking_and_tool_choice_type_is_accepted(
+    client: falcon.testing.TestClient, gateway: FakeConverseGateway, field: str, value: dict
+) -> None:
+    tools = [{"name": "Read", "input_schema": {"type": "object"}}]
+    result = client.simulate_post("/v1/messages", json={**HELLO, "max_tokens": 4000, "tools": tools, field: value})
+    assert result.status_code == 200, result.text
+    assert_error(
+        client.simulate_post("/v1/messages", json={**HELLO, field: {"type": "sometimes"}}),
+        400,
+        "invalid_request_error",
+        f"{field}.type",
+        "sometimes",
+    )

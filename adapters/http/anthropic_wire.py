@@ -97,23 +97,24 @@ def _union_args(tp: Any) -> tuple[Any, ...]:
     return get_args(tp) if get_origin(tp) in (Union, types.UnionType) else ()
 
 
-def _type_tag(cls: Any) -> str | None:
+def _type_tags(cls: Any) -> tuple[str, ...]:
+    """The values a class's ``type: Literal[...]`` field admits (several for configs)."""
     if not attrs.has(cls):
-        return None
+        return ()
     field = attrs.fields_dict(attrs.resolve_types(cls)).get("type")
     if field is None or get_origin(field.type) is not Literal:
-        return None
-    return get_args(field.type)[0]
+        return ()
+    return get_args(field.type)
 
 
 def _is_tagged_union(tp: Any) -> bool:
     members = [m for m in _union_args(tp) if m is not type(None)]
-    return bool(members) and all(_type_tag(m) for m in members)
+    return bool(members) and all(_type_tags(m) for m in members)
 
 
 def _tagged_union_hook(tp: Any) -> Callable[[Any, Any], Any]:
     """Pick the class from the ``type`` field; never guess from other fields."""
-    table = {_type_tag(m): m for m in _union_args(tp) if m is not type(None)}
+    table = {tag: m for m in _union_args(tp) if m is not type(None) for tag in _type_tags(m)}
 
     def structure(value: Any, _: Any) -> Any:
         if value is None and type(None) in _union_args(tp):
