@@ -93,7 +93,25 @@ class ToolUseBlock:
     cache_control: CacheControl | None = None
 
 
-ToolResultItem = TextBlock | ImageBlock | DocumentBlock
+@attrs.frozen(kw_only=True)
+class SearchResultBlock:
+    type: Literal["search_result"]
+    source: str
+    title: str
+    content: tuple[TextBlock, ...] = ()
+    cache_control: CacheControl | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ToolReferenceBlock:
+    """Names a deferred tool for Anthropic's tool search to load (no Converse equivalent)."""
+
+    type: Literal["tool_reference"]
+    tool_name: str
+    cache_control: CacheControl | None = None
+
+
+ToolResultItem = TextBlock | ImageBlock | DocumentBlock | SearchResultBlock | ToolReferenceBlock
 
 
 @attrs.frozen(kw_only=True)

@@ -90,6 +90,14 @@ def convert_document(block: a.DocumentBlock, where: str, position: int) -> c.Doc
     return c.DocumentContent(document=doc)
 
 
+def as_text(block: a.SearchResultBlock | a.ToolReferenceBlock) -> c.TextContent:
+    """Blocks Converse has no form for, kept as text so the model still sees them."""
+    if isinstance(block, a.ToolReferenceBlock):
+        return c.TextContent(text=f"(tool reference: {block.tool_name})")
+    body = "\n".join(part.text for part in block.content)
+    return c.TextContent(text=f"{block.title}\n{block.source}\n{body}".strip())
+
+
 def _tool_result_items(block: a.ToolResultBlock, where: str, docs: list[int]) -> tuple[c.ToolResultItem, ...]:
     parts: list[c.ToolResultItem] = []
     if isinstance(block.content, str):
@@ -103,6 +111,8 @@ def _tool_result_items(block: a.ToolResultBlock, where: str, docs: list[int]) ->
                     parts.append(c.TextContent(text=item.text))
             elif isinstance(item, a.ImageBlock):
                 parts.append(convert_image(item, here))
+            elif isinstance(item, a.SearchResultBlock | a.ToolReferenceBlock):
+                parts.append(as_text(item))
             else:
                 docs.append(1)
                 parts.append(convert_document(item, here, len(docs)))
@@ -146,6 +156,8 @@ def convert_block(block: a.ContentBlock, where: str, docs: list[int]) -> tuple[c
         case a.ThinkingBlock(thinking=text, signature=signature):
             reasoning = c.ReasoningText(text=text, signature=signature)
             converted = c.ReasoningContent(reasoning_content=c.ReasoningTextContent(reasoning_text=reasoning))
+        case a.SearchResultBlock():
+            converted = as_text(block)
         case a.RedactedThinkingBlock(data=data):
             redacted = c.RedactedReasoningContent(redacted_content=decode_base64(data, f"{where}.data"))
             converted = c.ReasoningContent(reasoning_content=redacted)

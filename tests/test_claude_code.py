@@ -17,6 +17,7 @@ import pytest
 
 from domain.settings import Settings
 from entrypoints.app import build_app
+from entrypoints.launch import claude_code_command
 from tests.support.claude_code import claude_env, require_claude, run_claude
 from tests.support.fake_nexus import (
     Event,
@@ -179,6 +180,9 @@ def assert_main_loop(requests: list[RecordedRequest], note: Path, *, budget: boo
     assert sorted(set(turns), key=turns.index) == ["write", "read", "final"]
     if budget:
         assert main[0].body["additionalModelRequestFields"]["thinking"]["type"] == "enabled"
+    # The printed ENABLE_TOOL_SEARCH=false: every tool up front, no server-side tool search.
+    tool_names = {t["toolSpec"]["name"] for t in main[0].body["toolConfig"]["tools"] if "toolSpec" in t}
+    assert {"Write", "Read", "Bash"} <= tool_names and "ToolSearch" not in tool_names
     for request in main:
         if turn_of(request) == "read":
             assert_history(request.body, (WRITE_ID,))
@@ -207,7 +211,10 @@ def test_claude_code_writes_and_reads_a_file_through_the_proxy(
     note = work / "notes.txt"
     fake_nexus.enqueue(*[ScriptedModel(note=note)] * MAX_SCRIPTED_REQUESTS)
 
-    run = run_claude(claude, TASK, env={**claude_env(proxy_url, home), **thinking_env}, cwd=work)
+    # Exactly what `nexus-claude-api start --claude-code` tells the user to run.
+    port = int(proxy_url.rsplit(":", 1)[1])
+    printed = claude_code_command(Settings(api_key="unused", port=port))
+    run = run_claude(claude, TASK, env={**claude_env(printed, home), **thinking_env}, cwd=work)
     outcome = run.result()
     assert (outcome["type"], outcome["subtype"], outcome["is_error"]) == ("result", "success", False), run.describe()
     assert outcome["result"] == FINAL

@@ -231,3 +231,21 @@ def test_parallel_tool_uses_in_a_response_all_come_through_in_order() -> None:
     assert [b.type for b in out.content] == ["text", "tool_use", "tool_use"]
     assert out.content[2] == a.ToolUseBlock(type="tool_use", id="b", name="Read", input={})
     assert out.stop_reason == "tool_use"
+
+
+def test_search_results_and_tool_references_are_kept_as_text() -> None:
+    search = a.SearchResultBlock(
+        type="search_result",
+        source="https://docs.example/a",
+        title="Docs",
+        content=(a.TextBlock(type="text", text="found it"),),
+    )
+    reference = a.ToolReferenceBlock(type="tool_reference", tool_name="mcp__db__query")
+    out = convert(
+        msg("user", "q"), msg("assistant", use()), msg("user", result(content=(search, reference))), tools=(tool(),)
+    )
+    items = out.messages[2].content[0].tool_result.content  # type: ignore[union-attr]
+    assert items == (
+        c.TextContent(text="Docs\nhttps://docs.example/a\nfound it"),
+        c.TextContent(text="(tool reference: mcp__db__query)"),
+    )

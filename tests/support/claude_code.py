@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
@@ -50,23 +51,18 @@ def require_claude() -> Path:
     pytest.skip(message)
 
 
-def claude_env(base_url: str, home: Path) -> dict[str, str]:
-    """The whole environment for one run: only PATH is inherited."""
+def claude_env(launch_command: str, home: Path) -> dict[str, str]:
+    """The whole environment for one run: the variables of the command ``start --claude-code``
+    prints, plus isolation. Only PATH is inherited."""
+    words = shlex.split(launch_command)
+    assert words[-1] == "claude", launch_command
+    printed = dict(word.split("=", 1) for word in words[:-1])
     return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(home),
         # Root may use --dangerously-skip-permissions only inside a declared sandbox.
         "IS_SANDBOX": "1",
-        "ANTHROPIC_BASE_URL": base_url,
-        "ANTHROPIC_AUTH_TOKEN": AUTH_TOKEN,
-        "ANTHROPIC_MODEL": MODEL,
-        "ANTHROPIC_DEFAULT_OPUS_MODEL": MODEL,
-        "ANTHROPIC_DEFAULT_SONNET_MODEL": MODEL,
-        "ANTHROPIC_DEFAULT_HAIKU_MODEL": MODEL,
-        "ANTHROPIC_SMALL_FAST_MODEL": MODEL,
-        # What the README's launch command sets (the first is a no-op in 2.1.1xx and later).
-        "DISABLE_NON_ESSENTIAL_MODEL_CALLS": "1",
-        "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+        **printed,
         # Belt and braces: each of these also stops one kind of outbound call on its own.
         "DISABLE_AUTOUPDATER": "1",
         "DISABLE_TELEMETRY": "1",
