@@ -26,6 +26,7 @@ from tests.support.fake_nexus import (
     RecordedRequest,
     Reply,
     StreamReply,
+    error_reply,
     padded,
     text_reply,
     text_stream,
@@ -222,3 +223,38 @@ def test_claude_code_writes_and_reads_a_file_through_the_proxy(
     assert note.read_text() == CONTENT
 
     assert_main_loop(fake_nexus.requests, note, budget=bool(thinking_env))
+
+
+@attrs.frozen(kw_only=True)
+class RefusesAdaptiveThinking:
+    """A Nexus model that rejects adaptive thinking the way Bedrock words it."""
+
+    model: ScriptedModel
+
+    def __call__(self, request: RecordedRequest) -> Reply:
+        thinking = (request.body or {}).get("additionalModelRequestFields", {}).get("thinking", {})
+        if thinking.get("type") == "adaptive":
+            return error_reply(400, "ValidationException", "thinking.type: adaptive is invalid for this model")
+        return self.model(request)
+
+
+def test_claude_code_recovers_when_nexus_refuses_adaptive_thinking(
+    claude: Path, proxy_url: str, fake_nexus: FakeNexus, tmp_path: Path
+) -> None:
+    # The proxy rewords the refusal as "adaptive thinking is not supported", which Claude
+    # Code answers by retrying with budget thinking.
+    work, home = tmp_path / "work", tmp_path / "home"
+    work.mkdir()
+    home.mkdir()
+    note = work / "notes.txt"
+    fake_nexus.enqueue(*[RefusesAdaptiveThinking(model=ScriptedModel(note=note))] * MAX_SCRIPTED_REQUESTS)
+    port = int(proxy_url.rsplit(":", 1)[1])
+    printed = claude_code_command(Settings(api_key="unused", port=port))
+    run = run_claude(claude, TASK, env=claude_env(printed, home), cwd=work)
+    outcome = run.result()
+    assert (outcome["subtype"], outcome["is_error"], outcome["result"]) == ("success", False, FINAL), run.describe()
+    assert note.read_text() == CONTENT
+    kinds = [
+        r.body["additionalModelRequestFields"]["thinking"]["type"] for r in fake_nexus.requests if turn_of(r) == "write"
+    ]
+    assert kinds[0] == "adaptive" and kinds[-1] == "enabled"
