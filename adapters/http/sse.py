@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -57,6 +58,7 @@ async def stream_events(
     batches = iter(stream)
     gone: asyncio.Future[Any] = asyncio.ensure_future(disconnected.wait())
     step: asyncio.Future[Any] | None = None
+    started, sent = time.perf_counter(), 0
     try:
         while True:
             step = runner.submit(_next_batch, batches)
@@ -76,8 +78,10 @@ async def stream_events(
             if batch is None:
                 return
             for event in batch:
+                sent += 1
                 yield sse(event)
     finally:
+        log.debug("stream %s ended: %d events in %.0f ms", request_id, sent, (time.perf_counter() - started) * 1000)
         gone.cancel()
         stream.close()
         if step is not None and not step.done():
