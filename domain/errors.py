@@ -24,6 +24,10 @@ class RequestTooLargeError(ProxyError):
     """The request body exceeds the size the proxy accepts."""
 
 
+class ForbiddenRequestError(ProxyError):
+    """A request the proxy will not serve from where it came (a browser page, a foreign host)."""
+
+
 class ModelNotFoundError(ProxyError):
     """The requested model id does not resolve to any exposed model."""
 

@@ -10,7 +10,7 @@ import falcon.asgi
 
 from adapters.http import errors
 from adapters.http.disconnect import DisconnectSignal
-from adapters.http.middleware import RequestContext
+from adapters.http.middleware import LocalOnly, RequestContext
 from adapters.http.models import ModelsResource
 from adapters.http.resources import CountTokensResource, HealthResource, MessagesResource
 from adapters.http.threads import BlockingRunner
@@ -40,7 +40,8 @@ def create_app(
         gateway=gateway, catalog=catalog, beta_allowlist=settings.beta_allowlist, counter=TokenCounter(gateway)
     )
     runner = runner or BlockingRunner(max_workers=settings.worker_threads)
-    app = falcon.asgi.App(middleware=[RequestContext()])
+    loopback = settings.host in ("127.0.0.1", "localhost", "::1")
+    app = falcon.asgi.App(middleware=[RequestContext(), LocalOnly(check_host=loopback)])
     app.req_options.strip_url_path_trailing_slash = True
     errors.install(app)
     health = HealthResource(

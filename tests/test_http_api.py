@@ -15,6 +15,15 @@ from tests.support.fake_gateway import FakeConverseGateway
 HELLO = {"model": "claude-opus-4.6", "max_tokens": 64, "messages": [{"role": "user", "content": "hi"}]}
 
 
+class LocalClient(falcon.testing.TestClient):
+    """Falcon's simulated requests say "falconframework.org" unless told; the proxy serves
+    loopback host names only."""
+
+    def simulate_request(self, *args: Any, **kwargs: Any) -> falcon.testing.Result:
+        kwargs.setdefault("host", "127.0.0.1")
+        return super().simulate_request(*args, **kwargs)
+
+
 @pytest.fixture
 def gateway() -> FakeConverseGateway:
     return FakeConverseGateway()
@@ -23,7 +32,7 @@ def gateway() -> FakeConverseGateway:
 @pytest.fixture
 def client(gateway: FakeConverseGateway) -> falcon.testing.TestClient:
     settings = Settings(api_key="secret-key", max_body_bytes=64 * 1024)
-    return falcon.testing.TestClient(create_app(settings, gateway))
+    return LocalClient(create_app(settings, gateway))
 
 
 def assert_error(result: falcon.testing.Result, status: int, kind: str, *words: str) -> None:
@@ -116,7 +125,7 @@ def test_huge_body_is_413(client: falcon.testing.TestClient) -> None:
         (errors.UpstreamAuthError("AI Nexus refused the API key"), 403, "permission_error"),
         (errors.UpstreamNotFoundError("no such model"), 404, "not_found_error"),
         (errors.UpstreamThrottledError("slow down"), 429, "rate_limit_error"),
-        (errors.UpstreamOverloadedError("busy"), 503, "overloaded_error"),
+        (errors.UpstreamOverloadedError("busy"), 503, "api_error"),
         (errors.UpstreamTimeoutError("too slow"), 504, "timeout_error"),
         (errors.UpstreamUnreachableError("cannot connect"), 502, "api_error"),
         (errors.UpstreamFailureError("broken"), 502, "api_error"),
@@ -131,8 +140,10 @@ def test_nexus_failures_become_anthropic_errors(
     gateway.on_converse = fail
     result = client.simulate_post("/v1/messages", json=HELLO)
     assert_error(result, status, kind, str(error))
-    if status == 429:
+    if status in (429, 503):
         assert result.headers["retry-after"].isdigit()
+    # Claude Code gives up after three "overloaded" errors on Opus; it must never see one.
+    assert "overloaded" not in result.text
 
 
 def test_an_unexpected_failure_is_a_500_that_reveals_nothing(
@@ -211,3 +222,29 @@ def test_every_thinking_and_tool_choice_type_is_accepted(
         f"{field}.type",
         "sometimes",
     )
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        {"headers": {"Origin": "https://evil.example", "Content-Type": "text/plain"}},
+        {"host": "attacker.example", "port": 4141},
+        {"host": "rebind.example"},
+    ],
+)
+def test_browser_pages_and_foreign_hosts_cannot_use_the_key(
+    client: falcon.testing.TestClient, gateway: FakeConverseGateway, where: dict[str, Any]
+) -> None:
+    result = client.simulate_post("/v1/messages", json=HELLO, **where)
+    assert_error(result, 403, "permission_error")
+    assert gateway.calls == []
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "[::1]"])
+def test_loopback_hosts_are_served(client: falcon.testing.TestClient, host: str) -> None:
+    assert client.simulate_post("/v1/messages", json=HELLO, host=host, port=4141).status_code == 200
+
+
+def test_an_explicit_public_bind_accepts_other_host_names(gateway: FakeConverseGateway) -> None:
+    public = LocalClient(create_app(Settings(api_key="k", host="0.0.0.0"), gateway))
+    assert public.simulate_post("/v1/messages", json=HELLO, host="devbox.corp", port=4141).status_code == 200

@@ -16,19 +16,21 @@ log = logging.getLogger("nexus_claude_api.http")
 ERROR_TABLE: dict[type[errors.ProxyError], tuple[int, str]] = {
     errors.InvalidRequestError: (400, "invalid_request_error"),
     errors.RequestTooLargeError: (413, "request_too_large"),
+    errors.ForbiddenRequestError: (403, "permission_error"),
     errors.ModelNotFoundError: (404, "not_found_error"),
     errors.UpstreamRejectedError: (400, "invalid_request_error"),
     errors.UpstreamAuthError: (403, "permission_error"),
     errors.UpstreamNotFoundError: (404, "not_found_error"),
     errors.UpstreamThrottledError: (429, "rate_limit_error"),
-    # 503, not 529: Claude Code gives up on Opus after three 529s in a row.
-    errors.UpstreamOverloadedError: (503, "overloaded_error"),
+    # Not 529 nor "overloaded_error": Claude Code counts either as a 529 and gives up on
+    # Opus after three in a row, where a plain 5xx is retried with backoff.
+    errors.UpstreamOverloadedError: (503, "api_error"),
     errors.UpstreamTimeoutError: (504, "timeout_error"),
     errors.UpstreamUnreachableError: (502, "api_error"),
     errors.UpstreamFailureError: (502, "api_error"),
     errors.ProxyError: (500, "api_error"),
 }
-# Seconds Claude Code should wait before retrying a throttled request.
+# Seconds Claude Code should wait before retrying a throttled or overloaded request.
 RETRY_AFTER = "5"
 
 
@@ -48,7 +50,7 @@ def error_body(kind: str, message: str, request_id: str | None) -> dict[str, Any
 def _respond(req: falcon.asgi.Request, resp: falcon.asgi.Response, status: int, kind: str, message: str) -> None:
     resp.status = status
     resp.media = error_body(kind, message, getattr(req.context, "request_id", None))
-    if status == 429:
+    if status in (429, 503):
         resp.set_header("retry-after", RETRY_AFTER)
 
 
