@@ -41,7 +41,8 @@ def create_app(
     )
     runner = runner or BlockingRunner(max_workers=settings.worker_threads)
     loopback = settings.host in ("127.0.0.1", "localhost", "::1")
-    app = falcon.asgi.App(middleware=[RequestContext(), LocalOnly(check_host=loopback)])
+    middleware: list[Any] = [RequestContext(), LocalOnly(check_host=loopback)]
+    app = falcon.asgi.App(middleware=middleware)
     app.req_options.strip_url_path_trailing_slash = True
     errors.install(app)
     health = HealthResource(
