@@ -9,6 +9,7 @@ print and return ``None``, so Fire has nothing of its own to print.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import json
 import os
 import re
@@ -233,6 +234,41 @@ def _option_without_value(argv: list[str]) -> str | None:
     return None
 
 
+def _accepted_options(command: Any) -> set[str]:
+    """``--name``, ``--na-me`` and Fire's unambiguous ``-n`` for each parameter."""
+    names = [n for n in inspect.signature(command).parameters if n != "self"]
+    options = {"--help"}
+    for name in names:
+        options |= {f"--{name}", f"--{name.replace('_', '-')}"}
+        if sum(other[0] == name[0] for other in names) == 1:
+            options.add(f"-{name[0]}")
+    return options
+
+
+def _unexpected_argument(argv: list[str]) -> str | None:
+    """What Fire would reject after running with the rest; described without its value.
+
+    Fire's own complaint echoes the whole command line, key included, and only after the
+    command ran, so unknown options and stray words are refused here, first.
+    """
+    words = argv[: argv.index("--")] if "--" in argv else argv
+    target: Any = Cli()
+    while not callable(target):  # walk down to the command: `start`, `config set`, ...
+        if not words or words[0].startswith("-") or getattr(target, words[0], None) is None:
+            return None  # no command named: Fire's help is what the user gets
+        target, words = getattr(target, words[0]), words[1:]
+    accepted, rest = _accepted_options(target), iter(words)
+    for word in rest:
+        name = word.split("=", 1)[0]
+        if not word.startswith("-"):
+            return "an unexpected argument (options are written --name VALUE)"
+        if name not in accepted:
+            return f"unknown option {name}"
+        if name in _VALUE_OPTIONS and "=" not in word:
+            next(rest, None)
+    return None
+
+
 def main() -> None:
     """Console-script entry point."""
     # On `start`, Fire would read `-h` as the shortcut for --host; people mean help.
@@ -240,6 +276,10 @@ def main() -> None:
     bare = _option_without_value(argv)
     if bare:
         print(f"error: {bare} needs a value (write {bare}=VALUE if it starts with '-')", file=sys.stderr)
+        raise SystemExit(_EXIT_CONFIG_ERROR)
+    unexpected = _unexpected_argument(argv)
+    if unexpected:
+        print(f"error: {unexpected}; see `{NAME} --help`", file=sys.stderr)
         raise SystemExit(_EXIT_CONFIG_ERROR)
     # An instance rather than the class: only then does Fire's top-level help list `start`.
     fire.Fire(Cli(), command=argv, name=NAME)

@@ -572,3 +572,28 @@ def test_the_installed_command_fails_fast_without_a_key(tmp_path):
     assert "export NEXUS_API_KEY=" in done.stderr
     assert "Traceback" not in done.stderr + done.stdout
     assert time.monotonic() - started < 10
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["config", "set", "--api-key", "sk-TYPO-SECRET-123456", "--bogus"],
+        ["start", "--api-key", "sk-TYPO-SECRET-123456", "--prot", "5", "--dry-run"],
+        ["start", "--api-key", "sk-TYPO-SECRET-123456", "stray", "--dry-run"],
+    ],
+)
+def test_a_typo_is_refused_before_anything_runs_and_never_echoes_the_key(home, served, capsys, monkeypatch, argv):
+    monkeypatch.setattr(sys, "argv", ["nexus-claude-api", *argv])
+    with pytest.raises(SystemExit) as caught:
+        cli.main()
+    assert caught.value.code == 2
+    out = capsys.readouterr()
+    assert "sk-TYPO-SECRET-123456" not in out.out + out.err
+    assert "error:" in out.err
+    assert served == [] and not (home / ".config" / "nexus-claude-api" / "config.json").exists()
+
+
+def test_short_flags_still_work_through_main(home, served, capsys, monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["nexus-claude-api", "start", "-p", "5050", "-v", "--api-key", "k"])
+    cli.main()
+    assert served[0].port == 5050 and served[0].verbose
