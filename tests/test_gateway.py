@@ -245,3 +245,23 @@ def test_errors_before_the_stream_starts_are_plain_http_errors(gateway: Requests
     )
     with pytest.raises(errors.UpstreamRejectedError, match="bad input"):
         gateway.converse_stream("m", REQUEST)
+
+
+@responses.activate
+def test_netrc_never_replaces_the_bearer_key(gateway: RequestsConverseGateway, tmp_path, monkeypatch) -> None:
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine nexus.example login someone password other-secret\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    responses.post(f"{BASE}/model/m/converse", json=OK_BODY)
+    gateway.converse("m", REQUEST)
+    assert responses.calls[0].request.headers["Authorization"] == "Bearer nxk-test-key"
+
+
+@responses.activate
+def test_the_environments_proxy_settings_are_used(gateway: RequestsConverseGateway, monkeypatch) -> None:
+    # Company networks reach Nexus through HTTPS_PROXY; NO_PROXY still wins for local hosts.
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.corp:3128")
+    responses.post(f"{BASE}/model/m/converse", json=OK_BODY)
+    gateway.converse("m", REQUEST)
+    assert responses.calls[0].request.req_kwargs["proxies"]["https"] == "http://proxy.corp:3128"

@@ -22,14 +22,30 @@ log = logging.getLogger("nexus_claude_api.nexus")
 _READ_SIZE = 64 * 1024
 
 
-def _session(pool_size: int) -> requests.Session:
+class BearerAuth(requests.auth.AuthBase):
+    """``Authorization: Bearer <key>``, as Bedrock API keys are sent; never shown in repr."""
+
+    def __init__(self, api_key: str) -> None:
+        self._api_key = api_key
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self._api_key}"
+        return request
+
+    def __repr__(self) -> str:
+        return "BearerAuth(<redacted>)"
+
+
+def _session(pool_size: int, api_key: str) -> requests.Session:
     session = requests.Session()
     # One pool per host, wide enough for every concurrent stream; never retry a POST
     # here, since a retried generation is billed twice.
     adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
-    session.trust_env = False
+    # Session-wide auth keeps the environment useful (HTTPS_PROXY, NO_PROXY,
+    # REQUESTS_CA_BUNDLE for company TLS inspection) while ~/.netrc is never consulted.
+    session.auth = BearerAuth(api_key)
     return session
 
 
@@ -109,12 +125,12 @@ class RequestsConverseGateway:
     ) -> None:
         self._base = endpoint_url.rstrip("/")
         self._host = urlsplit(self._base).netloc or self._base
-        self._headers = {"Authorization": f"Bearer {api_key}", "Content-Type": "application/json"}
+        self._headers = {"Content-Type": "application/json"}
         self._timeout = (connect_timeout, read_timeout)
         # Counting answers in well under a second when it works; waiting long for it
         # would stall Claude Code's /context, which has a local estimate to fall back on.
         self._count_timeout = (connect_timeout, count_timeout)
-        self._session = _session(pool_size)
+        self._session = _session(pool_size, api_key)
 
     def _post(
         self,
