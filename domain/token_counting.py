@@ -9,6 +9,8 @@ as uncountable for a while and the estimate answers without a failed round trip.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import attrs
 
 from domain import converse as c
@@ -21,7 +23,6 @@ from domain.errors import (
     UpstreamTimeoutError,
     UpstreamUnreachableError,
 )
-from domain.ports import ConverseGateway
 from domain.token_estimate import estimate_tokens
 
 
@@ -36,21 +37,21 @@ def _means_unavailable(error: UpstreamError) -> bool:
 
 @attrs.define
 class TokenCounter:
-    """Counts through ``gateway``; thread-safe, as counts arrive in parallel."""
+    """Remembers which models Nexus cannot count for; thread-safe, as counts arrive in parallel."""
 
-    gateway: ConverseGateway
     # Models Nexus cannot count for, and until when.
     uncountable: Cooldown = attrs.field(factory=Cooldown)
 
     def available(self, model_id: str) -> bool:
         return not self.uncountable.on_hold(model_id)
 
-    def count(self, model_id: str, request: c.ConverseRequest) -> int:
-        """Nexus's count when it can give one, else the local estimate; never raises."""
+    def count(self, model_id: str, request: c.ConverseRequest, upstream: Callable[[c.ConverseRequest], int]) -> int:
+        """``upstream``'s count (Nexus CountTokens) when it can give one, else the local
+        estimate; never raises."""
         if not self.available(model_id):
             return estimate_tokens(request)
         try:
-            return self.gateway.count_tokens(model_id, request)
+            return upstream(request)
         except UpstreamError as error:
             if _means_unavailable(error):
                 self.uncountable.hold(model_id)

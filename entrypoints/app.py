@@ -37,7 +37,7 @@ def create_app(
     """
     catalog = ModelCatalog(main=settings.model, small=settings.small_model, upstream_ids=settings.upstream_model_ids)
     relay = MessageRelay(
-        gateway=gateway, catalog=catalog, beta_allowlist=settings.beta_allowlist, counter=TokenCounter(gateway)
+        gateway=gateway, catalog=catalog, beta_allowlist=settings.beta_allowlist, counter=TokenCounter()
     )
     runner = runner or BlockingRunner(max_workers=settings.worker_threads)
     loopback = settings.host in ("127.0.0.1", "localhost", "::1")

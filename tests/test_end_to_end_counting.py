@@ -93,3 +93,15 @@ def test_bad_count_requests_get_the_same_400s(client: anthropic.Anthropic, body:
 def test_unknown_model_counts_are_404(client: anthropic.Anthropic) -> None:
     with pytest.raises(anthropic.NotFoundError):
         client.messages.count_tokens(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
+
+
+def test_counts_go_without_betas_once_nexus_refused_them(client: anthropic.Anthropic, fake_nexus: FakeNexus) -> None:
+    fake_nexus.enqueue(
+        error_reply(400, "ValidationException", "invalid beta flag"), *[JsonReply({"inputTokens": 55})] * 3
+    )
+    for _ in range(3):
+        assert client.messages.count_tokens(**REQUEST).input_tokens == 55  # exact, not the estimate
+    with_betas = [
+        "anthropic_beta" in r.body["input"]["converse"]["additionalModelRequestFields"] for r in fake_nexus.requests
+    ]
+    assert with_betas == [True, False, False, False]

@@ -53,6 +53,10 @@ class Clock:
         return self.now
 
 
+def upstream(gateway: FakeConverseGateway) -> Any:
+    return lambda body: gateway.count_tokens("m", body)
+
+
 def failing(error: Exception) -> Any:
     def fail(_: c.ConverseRequest) -> int:
         raise error
@@ -62,7 +66,7 @@ def failing(error: Exception) -> Any:
 
 def test_nexus_count_is_used_when_available() -> None:
     gateway = FakeConverseGateway(on_count=lambda _: 4242)
-    assert TokenCounter(gateway).count("m", request()) == 4242
+    assert TokenCounter().count("m", request(), upstream(gateway)) == 4242
     assert [call[0] for call in gateway.calls] == ["count-tokens"]
 
 
@@ -78,21 +82,21 @@ def test_nexus_count_is_used_when_available() -> None:
 def test_when_nexus_cannot_count_the_estimate_answers_and_the_model_is_remembered(error: Exception) -> None:
     clock = Clock()
     gateway = FakeConverseGateway(on_count=failing(error))
-    counter = TokenCounter(gateway, uncountable=Cooldown(seconds=600, clock=clock))
+    counter = TokenCounter(uncountable=Cooldown(seconds=600, clock=clock))
     body = request(c.TextContent(text="x" * 700))
-    assert counter.count("m", body) == estimate_tokens(body) > 0
-    assert counter.count("m", body) == estimate_tokens(body)
+    assert counter.count("m", body, upstream(gateway)) == estimate_tokens(body) > 0
+    assert counter.count("m", body, upstream(gateway)) == estimate_tokens(body)
     assert len(gateway.calls) == 1, "a remembered model must not cost another round trip"
     assert counter.available("other-model")
     clock.now += 601
     gateway.on_count = lambda _: 77
-    assert counter.count("m", body) == 77
+    assert counter.count("m", body, upstream(gateway)) == 77
 
 
 def test_passing_trouble_falls_back_without_being_remembered() -> None:
     gateway = FakeConverseGateway(on_count=failing(errors.UpstreamThrottledError("slow down")))
-    counter = TokenCounter(gateway)
-    assert counter.count("m", request()) == estimate_tokens(request())
+    counter = TokenCounter()
+    assert counter.count("m", request(), upstream(gateway)) == estimate_tokens(request())
     assert counter.available("m")
 
 
