@@ -55,6 +55,11 @@ def convert_image(block: a.ImageBlock, where: str) -> c.ImageContent:
     return c.ImageContent(image=image)
 
 
+def _utf8(text: str) -> bytes:
+    # JSON may carry lone surrogates, which UTF-8 cannot; they become U+FFFD.
+    return text.encode("utf-8", "replace")
+
+
 def document_name(title: str | None, position: int) -> str:
     """A name Converse accepts: no dots or symbols, single spaces, unique per request."""
     cleaned = " ".join(_DOC_NAME_BAD.sub(" ", title or "").split())[:180]
@@ -73,14 +78,14 @@ def convert_document(block: a.DocumentBlock, where: str, position: int) -> c.Doc
             format="txt", name=name, source=c.BytesSource(bytes=decode_base64(source.data, f"{where}.source.data"))
         )
     elif isinstance(source, a.PlainTextSource):
-        doc = c.Document(format="txt", name=name, source=c.BytesSource(bytes=source.data.encode()))
+        doc = c.Document(format="txt", name=name, source=c.BytesSource(bytes=_utf8(source.data)))
     elif isinstance(source, a.ContentSource):
         text = (
             source.content
             if isinstance(source.content, str)
             else "\n\n".join(part.text for part in source.content if isinstance(part, a.TextBlock))
         )
-        doc = c.Document(format="txt", name=name, source=c.BytesSource(bytes=text.encode()))
+        doc = c.Document(format="txt", name=name, source=c.BytesSource(bytes=_utf8(text)))
     else:
         kind = getattr(source, "media_type", source.type)
         raise InvalidRequestError(

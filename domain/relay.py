@@ -122,6 +122,8 @@ class MessageRelay:
     def prepare(self, request: a.MessagesRequest, *, counting: bool = False) -> Prepared:
         """Resolve the model and translate; raises the client's errors before any call."""
         model = self.catalog.resolve(request.model)
+        if not request.messages:
+            raise InvalidRequestError("messages: at least one message is required")
         if not counting and request.max_tokens is None:
             raise InvalidRequestError("max_tokens: Field required")
         if request.max_tokens is not None and request.max_tokens < 0:

@@ -249,9 +249,13 @@ def check_values(values: Mapping[str, Any], sources: Mapping[str, str]) -> None:
         if value is not None and (not _is_word(value) or value == "True"):
             raise ConfigError(f"{name} from {sources[name]} needs a value, got {value!r}")
     key = values.get("api_key")
-    if key is not None and not _is_word(key):
-        # Header values cannot carry line breaks, and real keys have no spaces.
-        raise ConfigError(f"api_key from {sources['api_key']} must be one word without spaces")
+    if key is not None and not (_is_word(key) and key.isascii()):
+        # Header values cannot carry line breaks or non-ASCII (a pasted en-dash, say), and
+        # real keys have no spaces; the key itself is never repeated in the message.
+        raise ConfigError(
+            f"api_key from {sources['api_key']} must be one word of plain ASCII characters "
+            "(check for spaces or typographic dashes and quotes from copy and paste)"
+        )
 
 
 def _is_word(value: Any) -> bool:

@@ -597,3 +597,13 @@ def test_short_flags_still_work_through_main(home, served, capsys, monkeypatch):
     monkeypatch.setattr(sys, "argv", ["nexus-claude-api", "start", "-p", "5050", "-v", "--api-key", "k"])
     cli.main()
     assert served[0].port == 5050 and served[0].verbose
+
+
+@pytest.mark.parametrize("key", ["nxk\u2013abc123", "nxk abc", "nxk\u00a0abc"])
+def test_keys_that_cannot_travel_in_a_header_are_refused_at_start(home, served, capsys, key):
+    with pytest.raises(SystemExit) as caught:
+        run("start", "--api-key", key)
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert "api_key" in err and key not in err
+    assert served == []

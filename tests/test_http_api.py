@@ -93,6 +93,9 @@ def test_inbound_credentials_and_versions_are_accepted(client: falcon.testing.Te
         ),
         ({**HELLO, "messages": [{"role": "robot", "content": "x"}]}, ("messages.0.role",)),
         ({**HELLO, "temperature": "hot"}, ("temperature",)),
+        (b'{"model": "claude-opus-4.6", "max_tokens": 5, "temperature": NaN, "messages": []}', ("NaN",)),
+        (b"[" * 20_000 + b"]" * 20_000, ("nested too deeply",)),
+        ({**HELLO, "messages": []}, ("messages", "at least one")),
     ],
 )
 def test_bad_requests_get_a_400_naming_the_problem(

@@ -20,10 +20,17 @@ async def read_body(req: falcon.asgi.Request, limit: int) -> bytes:
     return data
 
 
+def _no_constants(name: str) -> Any:
+    # NaN and Infinity are not JSON; Python accepts them, Nexus would not.
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def parse_json(data: bytes) -> Any:
     if not data.strip():
         raise InvalidRequestError("request body is empty; expected a JSON object")
     try:
-        return json.loads(data)
+        return json.loads(data, parse_constant=_no_constants)
     except (ValueError, UnicodeDecodeError) as error:
         raise InvalidRequestError(f"request body is not valid JSON: {error}") from None
+    except RecursionError:
+        raise InvalidRequestError("request body is nested too deeply") from None

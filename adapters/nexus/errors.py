@@ -85,6 +85,11 @@ def translated_errors(host: str) -> Iterator[None]:
         raise errors.UpstreamUnreachableError(f"TLS handshake with AI Nexus at {host} failed") from None
     except (requests.exceptions.ChunkedEncodingError, urllib3.exceptions.ProtocolError):
         raise errors.UpstreamFailureError(f"the connection to AI Nexus at {host} was cut") from None
+    except UnicodeEncodeError:
+        # Only the key can carry what an HTTP header cannot (bodies go out as ASCII JSON).
+        raise errors.UpstreamAuthError(
+            f"the API key holds characters an HTTP header cannot carry; {KEY_HINT}"
+        ) from None
     except requests.ConnectionError:
         raise errors.UpstreamUnreachableError(f"cannot connect to AI Nexus at {host}") from None
     except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as error:
