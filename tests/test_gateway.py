@@ -265,3 +265,19 @@ def test_the_environments_proxy_settings_are_used(gateway: RequestsConverseGatew
     responses.post(f"{BASE}/model/m/converse", json=OK_BODY)
     gateway.converse("m", REQUEST)
     assert responses.calls[0].request.req_kwargs["proxies"]["https"] == "http://proxy.corp:3128"
+
+
+@responses.activate
+def test_a_compressed_stream_is_decoded_and_streams_ask_for_none(gateway: RequestsConverseGateway) -> None:
+    import gzip
+
+    frames = event_frame("messageStart", {"role": "assistant"}) + event_frame("messageStop", {"stopReason": "end_turn"})
+    responses.post(
+        f"{BASE}/model/m/converse-stream",
+        body=gzip.compress(frames),
+        headers={"Content-Encoding": "gzip"},
+        content_type="application/vnd.amazon.eventstream",
+    )
+    events = list(gateway.converse_stream("m", REQUEST))
+    assert events == [c.MessageStartEvent(role="assistant"), c.MessageStopEvent(stop_reason="end_turn")]
+    assert responses.calls[0].request.headers["Accept-Encoding"] == "identity"

@@ -60,8 +60,9 @@ class RequestsConverseStream:
     def _chunks(self) -> Iterator[bytes]:
         raw = self._response.raw
         while not self._closed:
-            # read1 returns what the socket has now, so each frame is passed on at once.
-            data = raw.read1(_READ_SIZE)
+            # read1 returns what the socket has now, so each frame is passed on at once;
+            # decoded, in case something between us and Bedrock compressed the stream.
+            data = raw.read1(_READ_SIZE, decode_content=True)
             if not data:
                 return
             yield data
@@ -140,11 +141,16 @@ class RequestsConverseGateway:
         *,
         stream: bool,
         timeout: tuple[float, float] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> requests.Response:
         url = f"{self._base}/model/{quote(model_id, safe='')}/{operation}"
         with translated_errors(self._host):
             response = self._session.post(
-                url, json=body, headers=self._headers, timeout=timeout or self._timeout, stream=stream
+                url,
+                json=body,
+                headers={**self._headers, **(headers or {})},
+                timeout=timeout or self._timeout,
+                stream=stream,
             )
         log.debug("nexus %s %s -> %s", operation, model_id, response.status_code)
         if response.status_code >= 400:
@@ -163,7 +169,9 @@ class RequestsConverseGateway:
             raise UpstreamFailureError("Nexus sent a Converse response this proxy cannot read") from None
 
     def converse_stream(self, model_id: str, request: c.ConverseRequest) -> RequestsConverseStream:
-        response = self._post(model_id, "converse-stream", converse_wire.request_json(request), stream=True)
+        body = converse_wire.request_json(request)
+        # Compression would make a gateway buffer the stream; ask for none.
+        response = self._post(model_id, "converse-stream", body, stream=True, headers={"Accept-Encoding": "identity"})
         return RequestsConverseStream(response, self._host)
 
     def count_tokens(self, model_id: str, request: c.ConverseRequest) -> int:
