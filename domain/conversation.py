@@ -46,8 +46,10 @@ def _units(message: a.Message, index: int, docs: list[int]) -> list[Unit]:
     for j, block in enumerate(_blocks(message)):
         converted = convert_block(block, f"messages.{index}.content.{j}", docs)
         if converted and isinstance(converted[0], c.CachePointContent) and units:
-            # The block itself was blank: its cache point attaches to the block before.
-            units[-1] = (*units[-1], *converted)
+            # The block itself was blank: its cache point attaches to the block before,
+            # unless that one already has one (two in a row would waste one of four).
+            if not isinstance(units[-1][-1], c.CachePointContent):
+                units[-1] = (*units[-1], *converted)
         elif converted and not isinstance(converted[0], c.CachePointContent):
             units.append(converted)
     return units

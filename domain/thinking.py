@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from domain import anthropic as a
+from domain import converse as c
 
 MIN_BUDGET = 1024
 # Opus 4.6 knows only these efforts; newer Claude Code builds may ask for more.
@@ -18,34 +19,24 @@ _EFFORT_FALLBACK = {"xhigh": "high"}
 _EFFORTS = {"low", "medium", "high", "max"}
 
 
-def _skipped(block: a.ContentBlock) -> bool:
-    """Blocks the conversion leaves out: blank text and unsigned thinking."""
-    if isinstance(block, a.TextBlock):
-        return not block.text.strip()
-    return isinstance(block, a.ThinkingBlock) and not block.signature
-
-
-def _last_assistant_turn_lacks_thinking(messages: Sequence[a.Message]) -> bool:
+def _last_assistant_turn_lacks_thinking(messages: Sequence[c.Message]) -> bool:
     """True when the latest assistant turn used tools without a thinking block first.
 
-    That is a turn from before thinking was switched on; Claude rejects it.
+    That is a turn from before thinking was switched on (or one whose thinking was not
+    signed, which the conversion leaves out); Claude rejects it. Checked on the turns as
+    they will be sent, after merging.
     """
     for message in reversed(messages):
-        if message.role != "assistant":
-            continue
-        if isinstance(message.content, str):
-            return False
-        blocks = [b for b in message.content if not _skipped(b)]
-        uses_tools = any(isinstance(b, a.ToolUseBlock) for b in blocks)
-        starts_thinking = bool(blocks) and isinstance(blocks[0], a.ThinkingBlock | a.RedactedThinkingBlock)
-        return uses_tools and not starts_thinking
+        if message.role == "assistant":
+            uses_tools = any(isinstance(b, c.ToolUseContent) for b in message.content)
+            return uses_tools and not isinstance(message.content[0], c.ReasoningContent)
     return False
 
 
 def thinking_fields(
     thinking: a.ThinkingConfig | None,
     max_tokens: int,
-    messages: Sequence[a.Message],
+    messages: Sequence[c.Message],
 ) -> dict[str, Any] | None:
     """The ``thinking`` member for Claude, or None when thinking stays off."""
     if thinking is None or thinking.type == "disabled":

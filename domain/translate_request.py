@@ -43,7 +43,7 @@ def _system(request: a.MessagesRequest, extra: Iterable[str]) -> tuple[c.SystemB
     for block in source or ():
         if block.text.strip():
             blocks.append(c.TextContent(text=block.text))
-        if blocks:
+        if blocks and not isinstance(blocks[-1], c.CachePointContent):
             blocks.extend(cache_point(block.cache_control))
     blocks.extend(c.TextContent(text=text) for text in extra)
     return tuple(blocks) or None
@@ -98,7 +98,7 @@ def translate_request(
     """
     limit = max_tokens or request.max_tokens or 1
     messages = convert_messages(request.messages)
-    thinking = thinking_fields(request.thinking, limit, request.messages)
+    thinking = thinking_fields(request.thinking, limit, messages)
     tool_plan = plan_tools(request.tools, request.tool_choice, messages, forced_allowed=thinking is None)
     has_tools = tool_plan.config is not None
     betas = select_betas(request.betas, beta_allowlist, has_tools=has_tools)

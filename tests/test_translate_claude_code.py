@@ -224,3 +224,24 @@ def test_other_rejections_are_not_retried() -> None:
     with pytest.raises(UpstreamRejectedError):
         call_with_beta_fallback(call, request, model_id="m", refused=Cooldown())
     assert len(calls) == 1
+
+
+def test_a_blank_cached_block_never_makes_two_cache_points_in_a_row() -> None:
+    out = translate(
+        msg("user", text("a", cache_control=EPHEMERAL), text("", cache_control=EPHEMERAL)),
+        system=(text("S", cache_control=EPHEMERAL), text(" ", cache_control=EPHEMERAL)),
+    ).request
+    assert _cache_points(out.system) == [1]  # type: ignore[arg-type]
+    assert _cache_points(out.messages[0].content) == [1]
+
+
+def test_the_thinking_rule_looks_at_the_merged_assistant_turn() -> None:
+    # Two assistant messages merge into one turn that starts with text: Claude would reject
+    # thinking for it, so thinking goes off.
+    history = (
+        msg("user", "q"),
+        msg("assistant", text("Let me check.")),
+        msg("assistant", THINK, USE),
+        msg("user", RESULT),
+    )
+    assert "thinking" not in fields(*history, thinking=enabled(2000), tools=(READ,))
