@@ -27,11 +27,16 @@ from domain.token_estimate import estimate_tokens
 
 
 def _means_unavailable(error: UpstreamError) -> bool:
-    if isinstance(error, UpstreamRejectedError):
-        text = error.message.lower()
-        return "count" in text and ("support" in text or "not" in text)
+    # A 400 on a count is about the model or the fields counting takes ("doesn't support
+    # counting tokens", an extraneous key), the same for every request; throttling and
+    # overload pass.
     return isinstance(
-        error, UpstreamNotFoundError | UpstreamAuthError | UpstreamTimeoutError | UpstreamUnreachableError
+        error,
+        UpstreamRejectedError
+        | UpstreamNotFoundError
+        | UpstreamAuthError
+        | UpstreamTimeoutError
+        | UpstreamUnreachableError,
     )
 
 

@@ -76,6 +76,7 @@ def test_nexus_count_is_used_when_available() -> None:
         errors.UpstreamNotFoundError("no route"),
         errors.UpstreamAuthError("AI Nexus refused the API key"),
         errors.UpstreamRejectedError("The provided model doesn't support counting tokens."),
+        errors.UpstreamRejectedError("Malformed input request: extraneous key [output_config] is not permitted"),
         errors.UpstreamTimeoutError("slow"),
     ],
 )
