@@ -5,7 +5,6 @@ Blocking throughout; the HTTP adapter runs these calls in its thread pool.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
@@ -133,13 +132,12 @@ class MessageRelay:
 
     def count_tokens(self, prepared: Prepared) -> int:
         """Input tokens of the request as it would go to Nexus; never raises."""
-        model_id = prepared.model.upstream_id
-
-        def upstream(body: c.ConverseRequest) -> int:
-            count = functools.partial(self.gateway.count_tokens, model_id)
-            return call_with_beta_fallback(count, body, model_id=model_id, refused=self.betas_refused)
-
-        return self.counter.count(model_id, prepared.translation.request, upstream)
+        # The same call path as generation (beta fallback and its memory included).
+        return self.counter.count(
+            prepared.model.upstream_id,
+            prepared.translation.request,
+            lambda _: self._call(prepared, self.gateway.count_tokens),
+        )
 
     def _call(self, prepared: Prepared, operation: Callable[[str, c.ConverseRequest], T]) -> T:
         """One gateway call with the beta fallback, rejections in Claude Code's words."""
