@@ -32,7 +32,7 @@ def ensure_private_dir(directory: Path) -> None:
 
 
 class JsonConfigStore:
-    """A ``domain.ports.ConfigStore`` backed by one JSON file.
+    """A ``entrypoints.settings.ConfigStore`` backed by one JSON file.
 
     Args:
         path: where the file lives (it need not exist yet).

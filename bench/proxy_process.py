@@ -24,8 +24,8 @@ from pathlib import Path
 
 import uvicorn
 
-from domain.settings import Settings
 from entrypoints.app import build_app
+from entrypoints.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "nxk-bench-secret"

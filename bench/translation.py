@@ -17,8 +17,8 @@ from adapters.http.anthropic_wire import structure_request
 from adapters.nexus.converse_wire import request_json
 from bench.claude_code_request import claude_code_request
 from bench.table import Row, ms
-from domain.settings import DEFAULT_BETA_ALLOWLIST
-from domain.translate_request import translate_request
+from domain.rules.betas import DEFAULT_BETA_ALLOWLIST
+from domain.to_converse.request import translate_request
 
 RUNS = 200
 TARGET_SECONDS = 0.020

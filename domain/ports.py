@@ -6,9 +6,9 @@ Adapters implement these Protocols; tests swap in fakes that do the same.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, Protocol
+from typing import Protocol
 
-from domain import converse as c
+from domain.vocab import converse as c
 
 
 class ConverseStream(Protocol):
@@ -37,18 +37,3 @@ class ConverseGateway(Protocol):
     def converse_stream(self, model_id: str, request: c.ConverseRequest) -> ConverseStream: ...
 
     def count_tokens(self, model_id: str, request: c.ConverseRequest) -> int: ...
-
-
-class ConfigStore(Protocol):
-    """A JSON settings file of one mode (user or ``--dev``)."""
-
-    @property
-    def path(self) -> str: ...
-
-    def load(self) -> dict[str, Any]:
-        """Return the stored settings, or ``{}`` when there is no file yet."""
-        ...
-
-    def save(self, settings: dict[str, Any]) -> None:
-        """Replace the stored settings atomically, readable by the owner only."""
-        ...

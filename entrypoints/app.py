@@ -15,11 +15,11 @@ from adapters.http.models import ModelsResource
 from adapters.http.resources import CountTokensResource, HealthResource, MessagesResource
 from adapters.http.threads import BlockingRunner
 from adapters.nexus.gateway import RequestsConverseGateway
-from domain.models import ModelCatalog
 from domain.ports import ConverseGateway
-from domain.relay import MessageRelay
-from domain.settings import Settings
-from domain.token_counting import TokenCounter
+from domain.rules.models import ModelCatalog
+from domain.services.counting import TokenCounter
+from domain.services.relay import MessageRelay
+from entrypoints.settings import Settings
 
 VERSION = "0.1.0"
 

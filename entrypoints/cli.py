@@ -23,9 +23,9 @@ from fire.decorators import SetParseFn
 
 from adapters.config_store import JsonConfigStore
 from domain.errors import ConfigError
-from domain.settings import Settings
 from entrypoints import config, launch
 from entrypoints.logs import configure_logging
+from entrypoints.settings import Settings
 
 NAME = "nexus-claude-api"
 _EXIT_CONFIG_ERROR = 2

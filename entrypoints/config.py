@@ -14,13 +14,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from domain.errors import ConfigError
-from domain.ports import ConfigStore
-from domain.settings import (
-    DEFAULT_BETA_ALLOWLIST,
+from domain.rules.betas import DEFAULT_BETA_ALLOWLIST
+from entrypoints.settings import (
     DEFAULT_ENDPOINT,
     DEFAULT_HOST,
     DEFAULT_MODEL,
     DEFAULT_PORT,
+    ConfigStore,
     Settings,
 )
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from domain.settings import Settings
+from entrypoints.settings import Settings
 
 # Claude Code insists on a token; the proxy ignores it and sends the Nexus key itself.
 PLACEHOLDER_TOKEN = "nexus-claude-api"

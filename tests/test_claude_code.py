@@ -15,9 +15,9 @@ from typing import Any
 import attrs
 import pytest
 
-from domain.settings import Settings
 from entrypoints.app import build_app
 from entrypoints.launch import claude_code_command
+from entrypoints.settings import Settings
 from tests.support.claude_code import claude_env, require_claude, run_claude
 from tests.support.fake_nexus import (
     Event,

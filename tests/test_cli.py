@@ -18,11 +18,12 @@ from pathlib import Path
 import fire
 import pytest
 
-from domain.settings import DEFAULT_BETA_ALLOWLIST, Settings
+from domain.rules.betas import DEFAULT_BETA_ALLOWLIST
 from entrypoints import cli
 from entrypoints.cli import Cli
 from entrypoints.config import redact_key
 from entrypoints.logs import configure_logging
+from entrypoints.settings import Settings
 
 KEY_VARS = ("NEXUS_API_KEY", "AWS_BEARER_TOKEN_BEDROCK", "NEXUS_ENDPOINT_URL")
 LITERAL_KEYS = ["1e5", "0123", "a,b", "True", "None", "[1]", "{'a':1}", "0x1F", "-1"]

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import anthropic
 import pytest
 
-from domain.settings import Settings
 from entrypoints.app import build_app
+from entrypoints.settings import Settings
 from tests.support.fake_nexus import (
     Cut,
     Event,

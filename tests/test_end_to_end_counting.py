@@ -11,8 +11,8 @@ from typing import Any
 import anthropic
 import pytest
 
-from domain.settings import Settings
 from entrypoints.app import build_app
+from entrypoints.settings import Settings
 from tests.support.fake_nexus import FakeNexus, JsonReply, error_reply, text_reply
 from tests.support.servers import serving
 

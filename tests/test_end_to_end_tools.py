@@ -9,8 +9,8 @@ from typing import Any
 import anthropic
 import pytest
 
-from domain.settings import Settings
 from entrypoints.app import build_app
+from entrypoints.settings import Settings
 from tests.support.fake_nexus import Event, FakeNexus, JsonReply, StreamReply, padded, text_reply, token_usage
 from tests.support.servers import serving
 

@@ -9,8 +9,8 @@ import requests
 import responses
 
 from adapters.nexus.gateway import RequestsConverseGateway
-from domain import converse as c
 from domain import errors
+from domain.vocab import converse as c
 from tests.support.eventstream_encoding import event_frame, exception_frame
 
 BASE = "https://nexus.example"

@@ -8,8 +8,8 @@ import falcon.testing
 import pytest
 
 from domain import errors
-from domain.settings import Settings
 from entrypoints.app import create_app
+from entrypoints.settings import Settings
 from tests.support.fake_gateway import FakeConverseGateway
 
 HELLO = {"model": "claude-opus-4.6", "max_tokens": 64, "messages": [{"role": "user", "content": "hi"}]}

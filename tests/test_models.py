@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from domain.errors import ModelNotFoundError
-from domain.models import ModelCatalog
+from domain.rules.models import ModelCatalog
 
 CATALOG = ModelCatalog(main="claude-opus-4.6", small="claude-haiku-4.5", upstream_ids={"claude-opus-4.6": "opus-id"})
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from domain.rejections import RequestSize, reword_rejection
+from domain.rules.rejections import RequestSize, reword_rejection
 
 SIZE = RequestSize(input_tokens=150_000, max_tokens=64_000)
 

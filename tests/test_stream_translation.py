@@ -6,10 +6,10 @@ import base64
 
 import pytest
 
-from domain import anthropic as a
-from domain import converse as c
 from domain.errors import UpstreamFailureError
-from domain.stream_translation import StreamTranslator
+from domain.to_anthropic.stream import StreamTranslator
+from domain.vocab import anthropic as a
+from domain.vocab import converse as c
 
 
 def delta(index: int, d: c.Delta) -> c.ContentBlockDeltaEvent:

@@ -11,10 +11,10 @@ import pytest
 import requests
 
 from adapters.http.threads import BlockingRunner
-from domain import converse as c
 from domain import errors
-from domain.settings import Settings
+from domain.vocab import converse as c
 from entrypoints.app import create_app
+from entrypoints.settings import Settings
 from tests.support.fake_gateway import FakeConverseGateway, text_events
 from tests.support.servers import serving
 from tests.support.sse_client import post_stream, sse_events

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from domain import converse as c
 from domain import errors
-from domain.cooldown import Cooldown
-from domain.token_counting import TokenCounter
-from domain.token_estimate import estimate_tokens, image_tokens
+from domain.rules.token_estimate import estimate_tokens, image_tokens
+from domain.services.cooldown import Cooldown
+from domain.services.counting import TokenCounter
+from domain.vocab import converse as c
 from tests.support.fake_gateway import FakeConverseGateway
 
 

@@ -8,13 +8,13 @@ from typing import Any
 import pytest
 
 from adapters.nexus.converse_wire import request_json
-from domain import anthropic as a
-from domain import converse as c
-from domain.cooldown import Cooldown
 from domain.errors import UpstreamRejectedError
-from domain.relay import call_with_beta_fallback
-from domain.settings import DEFAULT_BETA_ALLOWLIST
-from domain.translate_request import Translation, translate_request
+from domain.rules.betas import DEFAULT_BETA_ALLOWLIST
+from domain.services.cooldown import Cooldown
+from domain.services.relay import call_with_beta_fallback
+from domain.to_converse.request import Translation, translate_request
+from domain.vocab import anthropic as a
+from domain.vocab import converse as c
 
 EPHEMERAL = a.CacheControl()
 SCHEMA = {"type": "object", "properties": {}}

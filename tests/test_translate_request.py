@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from domain import anthropic as a
-from domain import converse as c
-from domain.content import EMPTY_PLACEHOLDER
-from domain.translate_request import translate_request
+from domain.to_converse.content import EMPTY_PLACEHOLDER
+from domain.to_converse.request import translate_request
+from domain.vocab import anthropic as a
+from domain.vocab import converse as c
 
 
 def text(value: str, **kw: Any) -> a.TextBlock:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from domain import anthropic as a
-from domain import converse as c
-from domain.translate_response import translate_response
+from domain.to_anthropic.response import translate_response
+from domain.vocab import anthropic as a
+from domain.vocab import converse as c
 
 
 def response(

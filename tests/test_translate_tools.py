@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
-from domain import anthropic as a
-from domain import converse as c
-from domain.content import EMPTY_PLACEHOLDER
-from domain.conversation import DOCUMENT_NOTE
 from domain.errors import InvalidRequestError
-from domain.translate_request import translate_request
-from domain.translate_response import translate_response
+from domain.to_anthropic.response import translate_response
+from domain.to_converse.content import EMPTY_PLACEHOLDER
+from domain.to_converse.conversation import DOCUMENT_NOTE
+from domain.to_converse.request import translate_request
+from domain.vocab import anthropic as a
+from domain.vocab import converse as c
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + (64).to_bytes(4, "big") + (32).to_bytes(4, "big")
 PDF = b"%PDF-1.4 /Type /Page fake"

@@ -16,8 +16,8 @@ import attrs
 import cattrs
 from cattrs.gen import make_dict_unstructure_fn
 
-from domain import anthropic as a
 from domain.errors import InvalidRequestError
+from domain.vocab import anthropic as a
 
 converter = cattrs.Converter(forbid_extra_keys=False)
 _KEEP_NULLS = {a.MessagesResponse, a.StopInfo}

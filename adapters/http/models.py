@@ -9,7 +9,7 @@ import falcon
 import falcon.asgi
 
 from domain.errors import InvalidRequestError
-from domain.models import ModelCatalog
+from domain.rules.models import ModelCatalog
 
 # No real release date is known for Nexus's models; any fixed RFC 3339 time will do.
 CREATED_AT = "2026-01-01T00:00:00Z"

@@ -14,9 +14,9 @@ from adapters.http.body import parse_json, read_body
 from adapters.http.disconnect import disconnect_event
 from adapters.http.sse import stream_events
 from adapters.http.threads import BlockingRunner
-from domain import anthropic as a
-from domain.betas import split_header
-from domain.relay import MessageRelay, Prepared
+from domain.rules.betas import split_header
+from domain.services.relay import MessageRelay, Prepared
+from domain.vocab import anthropic as a
 
 log = logging.getLogger("nexus_claude_api.http")
 

@@ -20,8 +20,8 @@ from falcon.asgi import SSEvent
 from adapters.http.anthropic_wire import unstructure
 from adapters.http.errors import classify
 from adapters.http.threads import BlockingRunner
-from domain import anthropic as a
-from domain.relay import MessageStream
+from domain.services.relay import MessageStream
+from domain.vocab import anthropic as a
 
 log = logging.getLogger("nexus_claude_api.http")
 _PING = a.PingEvent(type="ping")

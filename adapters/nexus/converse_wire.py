@@ -18,7 +18,7 @@ import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-from domain import converse as c
+from domain.vocab import converse as c
 
 converter = cattrs.Converter(forbid_extra_keys=False)
 

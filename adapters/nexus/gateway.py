@@ -15,8 +15,8 @@ from requests.adapters import HTTPAdapter
 from adapters.nexus import converse_wire
 from adapters.nexus.errors import bedrock_message, error_from_response, translated_errors, upstream_error
 from adapters.nexus.eventstream import decode_frames
-from domain import converse as c
 from domain.errors import UpstreamFailureError
+from domain.vocab import converse as c
 
 log = logging.getLogger("nexus_claude_api.nexus")
 _READ_SIZE = 64 * 1024

@@ -8,7 +8,7 @@ from typing import Any
 
 import attrs
 
-from domain import converse as c
+from domain.vocab import converse as c
 
 
 def text_response(text: str = "Hello!", *, stop_reason: str = "end_turn", **usage: int) -> c.ConverseResponse:

@@ -1,25 +1,17 @@
-"""The proxy's settings, resolved once at start-up by the entrypoint."""
+"""The proxy's settings, resolved once at start-up, and the port of the file that keeps them."""
 
 from __future__ import annotations
 
+from typing import Any, Protocol
+
 import attrs
+
+from domain.rules.betas import DEFAULT_BETA_ALLOWLIST
 
 DEFAULT_ENDPOINT = "https://genai-nexus.api.corpinter.net"
 DEFAULT_MODEL = "claude-opus-4.6"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4141
-
-# Flags Bedrock accepts for Claude in ``additionalModelRequestFields.anthropic_beta``.
-# Everything else Claude Code sends is dropped (Bedrock answers "invalid beta flag").
-DEFAULT_BETA_ALLOWLIST = (
-    "interleaved-thinking-2025-05-14",
-    "context-1m-2025-08-07",
-    "fine-grained-tool-streaming-2025-05-14",
-    "effort-2025-11-24",
-    "structured-outputs-2025-11-13",
-    "computer-use-2025-01-24",
-    "computer-use-2025-11-24",
-)
 
 
 def _redacted(value: str) -> str:
@@ -44,3 +36,18 @@ class Settings:
     max_body_bytes: int = 32 * 1024 * 1024
     worker_threads: int = 64
     verbose: bool = False
+
+
+class ConfigStore(Protocol):
+    """A JSON settings file of one mode (user or ``--dev``)."""
+
+    @property
+    def path(self) -> str: ...
+
+    def load(self) -> dict[str, Any]:
+        """Return the stored settings, or ``{}`` when there is no file yet."""
+        ...
+
+    def save(self, settings: dict[str, Any]) -> None:
+        """Replace the stored settings atomically, readable by the owner only."""
+        ...

@@ -13,8 +13,6 @@ from collections.abc import Callable
 
 import attrs
 
-from domain import converse as c
-from domain.cooldown import Cooldown
 from domain.errors import (
     UpstreamAuthError,
     UpstreamError,
@@ -23,7 +21,9 @@ from domain.errors import (
     UpstreamTimeoutError,
     UpstreamUnreachableError,
 )
-from domain.token_estimate import estimate_tokens
+from domain.rules.token_estimate import estimate_tokens
+from domain.services.cooldown import Cooldown
+from domain.vocab import converse as c
 
 
 def _means_unavailable(error: UpstreamError) -> bool:

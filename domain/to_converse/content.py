@@ -10,10 +10,10 @@ import base64
 import binascii
 import re
 
-from domain import anthropic as a
-from domain import converse as c
 from domain.errors import InvalidRequestError
-from domain.identifiers import converse_tool_name, converse_tool_use_id
+from domain.to_converse.names import converse_tool_name, converse_tool_use_id
+from domain.vocab import anthropic as a
+from domain.vocab import converse as c
 
 IMAGE_FORMATS = {"image/png": "png", "image/jpeg": "jpeg", "image/gif": "gif", "image/webp": "webp"}
 # Converse rejects blank text and empty tool results; this stands in for them.

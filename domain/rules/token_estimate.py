@@ -12,7 +12,7 @@ import math
 import struct
 from typing import Any
 
-from domain import converse as c
+from domain.vocab import converse as c
 
 CHARS_PER_TOKEN = 3.5
 # Per message and per tool, the framing Claude adds around content.

@@ -8,8 +8,8 @@ import string
 from collections.abc import Mapping
 from typing import Any
 
-from domain import anthropic as a
-from domain import converse as c
+from domain.vocab import anthropic as a
+from domain.vocab import converse as c
 
 # Converse reasons Anthropic does not have, in Anthropic's words.
 _STOP_REASONS = {

@@ -12,14 +12,14 @@ from typing import Any
 
 import attrs
 
-from domain import anthropic as a
-from domain import converse as c
-from domain.betas import select_betas
-from domain.caching import limit_cache_points
-from domain.content import cache_point
-from domain.conversation import convert_messages
-from domain.thinking import effort, thinking_fields
-from domain.tools import plan_tools
+from domain.rules.betas import select_betas
+from domain.rules.caching import limit_cache_points
+from domain.rules.thinking import effort, thinking_fields
+from domain.to_converse.content import cache_point
+from domain.to_converse.conversation import convert_messages
+from domain.to_converse.tools import plan_tools
+from domain.vocab import anthropic as a
+from domain.vocab import converse as c
 
 STOP_SEQUENCE_PATH = "/delta/stop_sequence"
 

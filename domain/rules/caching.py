@@ -11,7 +11,7 @@ from typing import TypeVar
 
 import attrs
 
-from domain import converse as c
+from domain.vocab import converse as c
 
 B = TypeVar("B")
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from domain import anthropic as a
-from domain import converse as c
+from domain.vocab import anthropic as a
+from domain.vocab import converse as c
 
 MIN_BUDGET = 1024
 # Opus 4.6 knows only these efforts; newer Claude Code builds may ask for more.

@@ -10,18 +10,18 @@ from typing import TypeVar
 
 import attrs
 
-from domain import anthropic as a
-from domain import converse as c
-from domain.cooldown import Cooldown
 from domain.errors import InvalidRequestError, UpstreamRejectedError
-from domain.models import ModelCatalog, ResolvedModel
 from domain.ports import ConverseGateway, ConverseStream
-from domain.rejections import RequestSize, reword_rejection
-from domain.stream_translation import StreamTranslator, message_start
-from domain.token_counting import TokenCounter
-from domain.token_estimate import estimate_tokens
-from domain.translate_request import Translation, translate_request
-from domain.translate_response import new_message_id, translate_response
+from domain.rules.models import ModelCatalog, ResolvedModel
+from domain.rules.rejections import RequestSize, reword_rejection
+from domain.rules.token_estimate import estimate_tokens
+from domain.services.cooldown import Cooldown
+from domain.services.counting import TokenCounter
+from domain.to_anthropic.response import new_message_id, translate_response
+from domain.to_anthropic.stream import StreamTranslator, message_start
+from domain.to_converse.request import Translation, translate_request
+from domain.vocab import anthropic as a
+from domain.vocab import converse as c
 
 T = TypeVar("T")
 
@@ -34,7 +34,7 @@ class Prepared:
     translation: Translation
 
     def reworded(self, error: UpstreamRejectedError) -> UpstreamRejectedError:
-        """The rejection in the words Claude Code acts on (see ``domain.rejections``)."""
+        """The rejection in the words Claude Code acts on (see ``domain.rules.rejections``)."""
         request = self.translation.request
         max_tokens = request.inference_config.max_tokens if request.inference_config else None
         size = RequestSize(input_tokens=estimate_tokens(request), max_tokens=max_tokens or 0)

@@ -20,9 +20,9 @@ from collections.abc import Sequence
 
 import attrs
 
-from domain import anthropic as a
-from domain import converse as c
-from domain.content import EMPTY_PLACEHOLDER, convert_block
+from domain.to_converse.content import EMPTY_PLACEHOLDER, convert_block
+from domain.vocab import anthropic as a
+from domain.vocab import converse as c
 
 # A block and the cache point that may follow it travel together when turns reshape.
 Unit = tuple[c.ContentBlock, ...]

@@ -10,6 +10,17 @@ from collections.abc import Iterable
 import attrs
 
 FINE_GRAINED_TOOL_STREAMING = "fine-grained-tool-streaming-2025-05-14"
+# Flags Bedrock accepts for Claude in ``additionalModelRequestFields.anthropic_beta``.
+# Everything else Claude Code sends is dropped (Bedrock answers "invalid beta flag").
+DEFAULT_BETA_ALLOWLIST = (
+    "interleaved-thinking-2025-05-14",
+    "context-1m-2025-08-07",
+    "fine-grained-tool-streaming-2025-05-14",
+    "effort-2025-11-24",
+    "structured-outputs-2025-11-13",
+    "computer-use-2025-01-24",
+    "computer-use-2025-11-24",
+)
 
 
 @attrs.frozen(kw_only=True)

@@ -12,11 +12,11 @@ from typing import Any
 
 import attrs
 
-from domain import anthropic as a
-from domain import converse as c
-from domain.content import cache_point
 from domain.errors import InvalidRequestError
-from domain.identifiers import converse_tool_name
+from domain.to_converse.content import cache_point
+from domain.to_converse.names import converse_tool_name
+from domain.vocab import anthropic as a
+from domain.vocab import converse as c
 
 # Stands in for the tools when the client said ``none`` but history holds tool blocks.
 _STUB_TOOL = c.ToolSpecEntry(

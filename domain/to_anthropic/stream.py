@@ -13,10 +13,10 @@ from collections.abc import Mapping
 
 import attrs
 
-from domain import anthropic as a
-from domain import converse as c
 from domain.errors import UpstreamFailureError
-from domain.translate_response import stop_reason, stop_sequence, usage
+from domain.to_anthropic.response import stop_reason, stop_sequence, usage
+from domain.vocab import anthropic as a
+from domain.vocab import converse as c
 
 
 @attrs.define
