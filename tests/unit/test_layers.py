@@ -6,7 +6,7 @@ import ast
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ALLOWED_IN_DOMAIN = {"attrs", "domain", "__future__"}
 
 
