@@ -57,14 +57,14 @@ class JsonConfigStore:
         except FileNotFoundError:
             return {}
         except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"cannot read config file {self._path}: {_reason(exc)}") from None
+            raise ConfigError(f"cannot read config file {self._path}: {_reason(exc)}") from exc
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             # Only the position, never the text: the file holds a key.
             raise ConfigError(
                 f"config file {self._path} is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
-            ) from None
+            ) from None  # the decode error holds the file's text, key included
         if not isinstance(data, dict):
             raise ConfigError(f"config file {self._path} must hold a JSON object")
         return data
@@ -83,7 +83,7 @@ class JsonConfigStore:
             ensure_private_dir(self._path.parent)
             self._replace_with(text)
         except OSError as exc:
-            raise ConfigError(f"cannot write config file {self._path}: {_reason(exc)}") from None
+            raise ConfigError(f"cannot write config file {self._path}: {_reason(exc)}") from exc
 
     def _replace_with(self, text: str) -> None:
         fd, temp = tempfile.mkstemp(dir=self._path.parent, prefix=f".{self._path.name}.", suffix=".tmp")

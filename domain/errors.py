@@ -1,8 +1,27 @@
 """The failures the proxy knows about, in its own words.
 
 Adapters raise these; the HTTP edge maps each class to one status and Anthropic error
-type (see ``adapters/http/errors.py``). Messages are shown to users, so they never hold
-secrets, prompt text or base64 data.
+type (``adapters/http/errors.py``, first match along the class's MRO). Messages are
+shown to users, so they never hold secrets, prompt text or base64 data::
+
+    ProxyError                        500 api_error (only when nothing below matches)
+    ├── InvalidRequestError           400 invalid_request_error
+    ├── RequestTooLargeError          413 request_too_large
+    ├── ForbiddenRequestError         403 permission_error
+    ├── ModelNotFoundError            404 not_found_error
+    ├── ConfigError                   (start-up only: one line, exit status 2)
+    └── UpstreamError                 Nexus failed to serve the request
+        ├── UpstreamRejectedError     400 invalid_request_error (Nexus's 400, reworded)
+        ├── UpstreamAuthError         403 permission_error
+        ├── UpstreamNotFoundError     404 not_found_error
+        ├── UpstreamThrottledError    429 rate_limit_error, retry-after
+        ├── UpstreamOverloadedError   503 api_error, retry-after (never 529)
+        ├── UpstreamTimeoutError      504 timeout_error
+        ├── UpstreamUnreachableError  502 api_error
+        └── UpstreamFailureError      502 api_error
+
+Any other exception is a bug: logged with its traceback, answered 500 ``api_error``
+with no detail. After a stream's first byte the same table fills an SSE ``error`` event.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -10,18 +11,22 @@ import falcon.asgi
 
 from adapters.http import errors
 from adapters.http.disconnect import DisconnectSignal
-from adapters.http.middleware import LocalOnly, RequestContext
-from adapters.http.models import ModelsResource
-from adapters.http.resources import CountTokensResource, HealthResource, MessagesResource
+from adapters.http.local_only import LocalOnly
+from adapters.http.request_context import RequestContext
+from adapters.http.resources import CountTokensResource, HealthResource, MessagesResource, ModelsResource
 from adapters.http.threads import BlockingRunner
 from adapters.nexus.gateway import RequestsConverseGateway
 from domain.ports import ConverseGateway
+from domain.rules.loopback import is_loopback
 from domain.rules.models import ModelCatalog
 from domain.services.counting import TokenCounter
 from domain.services.relay import MessageRelay
 from entrypoints.settings import Settings
 
-VERSION = "0.1.0"
+
+def package_version() -> str:
+    """The installed package's version: the one number ``/health`` and ``--version`` show."""
+    return importlib.metadata.version("nexus-claude-api")
 
 
 def create_app(
@@ -40,13 +45,16 @@ def create_app(
         gateway=gateway, catalog=catalog, beta_allowlist=settings.beta_allowlist, counter=TokenCounter()
     )
     runner = runner or BlockingRunner(max_workers=settings.worker_threads)
-    loopback = settings.host in ("127.0.0.1", "localhost", "::1")
-    middleware: list[Any] = [RequestContext(), LocalOnly(check_host=loopback)]
+    middleware: list[Any] = [RequestContext(), LocalOnly(check_host=is_loopback(settings.host))]
     app = falcon.asgi.App(middleware=middleware)
     app.req_options.strip_url_path_trailing_slash = True
     errors.install(app)
     health = HealthResource(
-        info={"version": VERSION, "upstream": urlsplit(settings.endpoint_url).netloc, "models": list(catalog.exposed)}
+        info={
+            "version": package_version(),
+            "upstream": urlsplit(settings.endpoint_url).netloc,
+            "models": list(catalog.exposed),
+        }
     )
     models = ModelsResource(catalog)
     app.add_route("/", health)

@@ -5,27 +5,17 @@ Pure functions over ``Settings``; none of them ever includes the API key.
 
 from __future__ import annotations
 
-import ipaddress
 import shlex
 from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from domain.rules.loopback import is_loopback
 from entrypoints.settings import Settings
 
 # Claude Code insists on a token; the proxy ignores it and sends the Nexus key itself.
 PLACEHOLDER_TOKEN = "nexus-claude-api"
 _ALL_INTERFACES = ("0.0.0.0", "::", "")
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` only accepts connections from this machine."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False  # a host name may resolve to anything
 
 
 def exposure_warning(host: str) -> str | None:

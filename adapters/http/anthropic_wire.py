@@ -14,34 +14,25 @@ from typing import Any, Literal, Union, get_args, get_origin
 
 import attrs
 import cattrs
+from cattrs.cols import homogenous_tuple_structure_factory
+from cattrs.errors import BaseValidationError
 from cattrs.gen import make_dict_unstructure_fn
 
 from domain.errors import InvalidRequestError
 from domain.vocab import anthropic as a
 
-converter = cattrs.Converter(forbid_extra_keys=False)
+# Responses keep their nulls: Anthropic sends ``"stop_sequence": null`` and clients read it.
 _KEEP_NULLS = {a.MessagesResponse, a.StopInfo}
+_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "a boolean"}
 
 
 def _strict(kind: type, *accepted: type) -> Callable[[Any, type], Any]:
-    names = {str: "a string", int: "an integer", float: "a number", bool: "a boolean"}
-
     def structure(value: Any, _: type) -> Any:
         if type(value) in (accepted or (kind,)):
             return kind(value)
-        raise TypeError(f"expected {names[kind]}, got {type(value).__name__}")
+        raise TypeError(f"expected {_NAMES[kind]}, got {type(value).__name__}")
 
     return structure
-
-
-converter.register_structure_hook(str, _strict(str))
-converter.register_structure_hook(int, _strict(int))
-converter.register_structure_hook(float, _strict(float, float, int))
-converter.register_structure_hook(bool, _strict(bool))
-
-
-def _is_dict_type(tp: Any) -> bool:
-    return tp is dict or get_origin(tp) is dict
 
 
 def _structure_object(value: Any, _: type) -> dict[str, Any]:
@@ -50,25 +41,13 @@ def _structure_object(value: Any, _: type) -> dict[str, Any]:
     raise TypeError(f"expected an object, got {type(value).__name__}")
 
 
-converter.register_structure_hook_func(_is_dict_type, _structure_object)
+def _is_dict_type(tp: Any) -> bool:
+    return tp is dict or get_origin(tp) is dict
 
 
 def _is_homogeneous_tuple(tp: Any) -> bool:
     args = get_args(tp)
     return get_origin(tp) is tuple and len(args) == 2 and args[1] is Ellipsis
-
-
-def _tuple_hook(tp: Any) -> Callable[[Any, Any], Any]:
-    # cattrs' own tuple structuring keeps per-index error paths; it just accepts any
-    # iterable, so a string would become a tuple of characters.
-    base = converter._structure_tuple
-
-    def structure(value: Any, _: Any) -> Any:
-        if not isinstance(value, list):
-            raise TypeError(f"expected a list, got {type(value).__name__}")
-        return base(value, tp)
-
-    return structure
 
 
 def _is_literal(tp: Any) -> bool:
@@ -84,13 +63,6 @@ def _literal_hook(tp: Any) -> Callable[[Any, Any], Any]:
         raise ValueError(f"{value!r} is not one of {', '.join(map(repr, allowed))}")
 
     return structure
-
-
-converter.register_structure_hook_factory(_is_literal, _literal_hook)
-converter.register_structure_hook_factory(_is_homogeneous_tuple, _tuple_hook)
-
-
-# --- unions --------------------------------------------------------------------------
 
 
 def _union_args(tp: Any) -> tuple[Any, ...]:
@@ -112,58 +84,86 @@ def _is_tagged_union(tp: Any) -> bool:
     return bool(members) and all(_type_tags(m) for m in members)
 
 
-def _tagged_union_hook(tp: Any) -> Callable[[Any, Any], Any]:
-    """Pick the class from the ``type`` field; never guess from other fields."""
-    table = {tag: m for m in _union_args(tp) if m is not type(None) for tag in _type_tags(m)}
-
-    def structure(value: Any, _: Any) -> Any:
-        if value is None and type(None) in _union_args(tp):
-            return None
-        if not isinstance(value, dict):
-            raise TypeError(f"expected an object, got {type(value).__name__}")
-        tag = value.get("type")
-        if tag is None:
-            raise ValueError("type: Field required")
-        if tag not in table:
-            raise ValueError(f"type: unknown type {tag!r}; expected one of {', '.join(map(repr, table))}")
-        return converter.structure(value, table[tag])
-
-    return structure
-
-
 def _is_text_or_blocks(tp: Any) -> bool:
     args = _union_args(tp)
     return str in args and any(get_origin(arg) is tuple for arg in args)
 
 
-def _text_or_blocks_hook(tp: Any) -> Callable[[Any, Any], Any]:
-    blocks = next(arg for arg in _union_args(tp) if get_origin(arg) is tuple)
-    optional = type(None) in _union_args(tp)
+def make_converter() -> cattrs.Converter:
+    """The Anthropic wire converter: every hook registered here, in one visible block.
 
-    def structure(value: Any, _: Any) -> Any:
-        if value is None and optional:
-            return None
-        if isinstance(value, str):
-            return value
-        if isinstance(value, list):
-            return converter.structure(value, blocks)
-        raise TypeError(f"expected a string or a list of blocks, got {type(value).__name__}")
+    Unions are not left to cattrs' default strategy, which tells members apart by their
+    unique required fields: Anthropic names a block by its ``type`` value, several
+    classes share field sets, and a wrong guess would turn one block into another. The
+    ``type`` field picks the class instead, and a string-or-blocks field is told apart
+    by the JSON type.
+    """
+    converter = cattrs.Converter(forbid_extra_keys=False)
 
-    return structure
+    def tuple_hook(tp: Any) -> Callable[[Any, Any], Any]:
+        # cattrs' own tuple hook keeps per-index error paths but accepts any iterable,
+        # so a string would become a tuple of characters.
+        base = homogenous_tuple_structure_factory(tp, converter)
+
+        def structure(value: Any, _: Any) -> Any:
+            if not isinstance(value, list):
+                raise TypeError(f"expected a list, got {type(value).__name__}")
+            return base(value, tp)
+
+        return structure
+
+    def tagged_union_hook(tp: Any) -> Callable[[Any, Any], Any]:
+        """Pick the class from the ``type`` field; never guess from other fields."""
+        table = {tag: m for m in _union_args(tp) if m is not type(None) for tag in _type_tags(m)}
+        optional = type(None) in _union_args(tp)
+
+        def structure(value: Any, _: Any) -> Any:
+            if value is None and optional:
+                return None
+            if not isinstance(value, dict):
+                raise TypeError(f"expected an object, got {type(value).__name__}")
+            tag = value.get("type")
+            if tag is None:
+                raise ValueError("type: Field required")
+            if tag not in table:
+                raise ValueError(f"type: unknown type {tag!r}; expected one of {', '.join(map(repr, table))}")
+            return converter.structure(value, table[tag])
+
+        return structure
+
+    def text_or_blocks_hook(tp: Any) -> Callable[[Any, Any], Any]:
+        blocks = next(arg for arg in _union_args(tp) if get_origin(arg) is tuple)
+        optional = type(None) in _union_args(tp)
+
+        def structure(value: Any, _: Any) -> Any:
+            if value is None and optional:
+                return None
+            if isinstance(value, str):
+                return value
+            if isinstance(value, list):
+                return converter.structure(value, blocks)
+            raise TypeError(f"expected a string or a list of blocks, got {type(value).__name__}")
+
+        return structure
+
+    def without_nulls(cls: Any) -> Callable[[Any], dict[str, Any]]:
+        base = make_dict_unstructure_fn(cls, converter)
+        return lambda obj: {k: v for k, v in base(obj).items() if v is not None}
+
+    converter.register_structure_hook(str, _strict(str))
+    converter.register_structure_hook(int, _strict(int))
+    converter.register_structure_hook(float, _strict(float, float, int))
+    converter.register_structure_hook(bool, _strict(bool))
+    converter.register_structure_hook_func(_is_dict_type, _structure_object)
+    converter.register_structure_hook_factory(_is_literal, _literal_hook)
+    converter.register_structure_hook_factory(_is_homogeneous_tuple, tuple_hook)
+    converter.register_structure_hook_factory(_is_text_or_blocks, text_or_blocks_hook)
+    converter.register_structure_hook_factory(_is_tagged_union, tagged_union_hook)
+    converter.register_unstructure_hook_factory(lambda cls: attrs.has(cls) and cls not in _KEEP_NULLS, without_nulls)
+    return converter
 
 
-converter.register_structure_hook_factory(_is_text_or_blocks, _text_or_blocks_hook)
-converter.register_structure_hook_factory(_is_tagged_union, _tagged_union_hook)
-
-
-def _unstructure_without_nulls(cls: Any) -> Callable[[Any], dict[str, Any]]:
-    base = make_dict_unstructure_fn(cls, converter)
-    return lambda obj: {k: v for k, v in base(obj).items() if v is not None}
-
-
-converter.register_unstructure_hook_factory(
-    lambda cls: attrs.has(cls) and cls not in _KEEP_NULLS, _unstructure_without_nulls
-)
+_converter = make_converter()
 
 # --- error messages ------------------------------------------------------------------
 
@@ -197,10 +197,28 @@ def structure_request(body: Any) -> a.MessagesRequest:
     if not isinstance(body, dict):
         raise InvalidRequestError("request body must be a JSON object")
     try:
-        return converter.structure(body, a.MessagesRequest)
-    except Exception as error:  # cattrs groups every failure; report the first
-        raise InvalidRequestError(readable_error(error)) from None
+        return _converter.structure(body, a.MessagesRequest)
+    except RecursionError as error:
+        raise InvalidRequestError("request body is nested too deeply") from error
+    except BaseValidationError as error:
+        causes = _leaves(error)
+        if any(isinstance(cause, RecursionError) for cause in causes):
+            raise InvalidRequestError("request body is nested too deeply") from error
+        if not all(isinstance(cause, _CLIENT_FAULTS) for cause in causes):
+            raise  # a hook failed some other way: our bug, answered 500 and logged
+        raise InvalidRequestError(readable_error(error)) from error
+
+
+# What the hooks raise for a body of the wrong shape; anything else is a bug.
+_CLIENT_FAULTS = (TypeError, ValueError, KeyError, RecursionError)
+
+
+def _leaves(group: BaseException) -> list[BaseException]:
+    if isinstance(group, BaseExceptionGroup):
+        return [leaf for inner in group.exceptions for leaf in _leaves(inner)]
+    return [group]
 
 
 def unstructure(value: Any) -> Any:
-    return converter.unstructure(value)
+    """JSON-ready data for a response or stream event."""
+    return _converter.unstructure(value)

@@ -31,6 +31,6 @@ def parse_json(data: bytes) -> Any:
     try:
         return json.loads(data, parse_constant=_no_constants)
     except (ValueError, UnicodeDecodeError) as error:
-        raise InvalidRequestError(f"request body is not valid JSON: {error}") from None
-    except RecursionError:
-        raise InvalidRequestError("request body is nested too deeply") from None
+        raise InvalidRequestError(f"request body is not valid JSON: {error}") from error
+    except RecursionError as error:
+        raise InvalidRequestError("request body is nested too deeply") from error

@@ -1,4 +1,9 @@
-"""Falcon resources: the Anthropic Messages API surface Claude Code uses."""
+"""Falcon resources: the Anthropic Messages API surface Claude Code uses.
+
+Each responder reads the request, hands it to one domain collaborator (in the thread
+pool when the work blocks) and writes the answer; errors travel as domain exceptions to
+the table in ``adapters/http/errors.py``.
+"""
 
 from __future__ import annotations
 
@@ -14,14 +19,17 @@ from adapters.http.body import parse_json, read_body
 from adapters.http.disconnect import disconnect_event
 from adapters.http.sse import stream_events
 from adapters.http.threads import BlockingRunner
+from domain.errors import InvalidRequestError
 from domain.rules.betas import split_header
+from domain.rules.models import ModelCatalog
 from domain.services.relay import MessageRelay, Prepared
 from domain.vocab import anthropic as a
 
 log = logging.getLogger("nexus_claude_api.http")
 
 
-def _summary(request: a.MessagesRequest, prepared: Prepared, size: int) -> str:
+def _summary(prepared: Prepared, size: int) -> str:
+    request = prepared.request
     return (
         f"model={request.model}->{prepared.model.upstream_id} messages={len(request.messages)} "
         f"tools={len(request.tools or ())} stream={request.stream} bytes={size} "
@@ -44,20 +52,19 @@ class MessagesResource:
     max_body_bytes: int
     ping_interval: float = 15.0
 
-    def _decode(self, data: bytes, beta_header: str) -> tuple[a.MessagesRequest, Prepared]:
-        request = decode_request(data, beta_header)
-        return request, self.relay.prepare(request)
+    def _decode(self, data: bytes, beta_header: str) -> Prepared:
+        return self.relay.prepare(decode_request(data, beta_header))
 
     async def on_post(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         data = await read_body(req, self.max_body_bytes)
         betas = req.get_header("anthropic-beta", default="")
-        request, prepared = await self.runner.run(self._decode, data, betas)
-        log.debug("messages %s %s", req.context.request_id, _summary(request, prepared, len(data)))
-        if not request.stream:
-            message = await self.runner.run(self.relay.create, request, prepared)
+        prepared = await self.runner.run(self._decode, data, betas)
+        log.debug("messages %s %s", req.context.request_id, _summary(prepared, len(data)))
+        if not prepared.request.stream:
+            message = await self.runner.run(self.relay.create, prepared)
             resp.media = unstructure(message)
             return
-        stream = await self.runner.run(self.relay.open_stream, request, prepared)
+        stream = await self.runner.run(self.relay.open_stream, prepared)
         resp.set_header("Cache-Control", "no-cache")
         resp.set_header("X-Accel-Buffering", "no")
         resp.sse = stream_events(
@@ -98,3 +105,58 @@ class HealthResource:
 
     async def on_head(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         resp.status = falcon.HTTP_200
+
+
+# No real release date is known for Nexus's models; any fixed RFC 3339 time will do.
+CREATED_AT = "2026-01-01T00:00:00Z"
+
+
+def display_name(model_id: str) -> str:
+    """``claude-opus-4.6`` -> ``Claude Opus 4.6``."""
+    return " ".join(part.capitalize() if part.isalpha() else part for part in model_id.split("-"))
+
+
+def model_info(model_id: str) -> dict[str, Any]:
+    return {"type": "model", "id": model_id, "display_name": display_name(model_id), "created_at": CREATED_AT}
+
+
+def _limit(req: falcon.asgi.Request) -> int:
+    raw = req.get_param("limit", default="20")
+    if not raw.isdigit() or not 1 <= int(raw) <= 1000:
+        raise InvalidRequestError("limit: must be an integer between 1 and 1000")
+    return int(raw)
+
+
+def page(ids: tuple[str, ...], *, limit: int, after_id: str | None, before_id: str | None) -> dict[str, Any]:
+    """One page of the list; cursors past either end give an empty, final page."""
+    start, stop = 0, len(ids)
+    if after_id is not None:
+        start = ids.index(after_id) + 1 if after_id in ids else len(ids)
+    if before_id is not None:
+        stop = ids.index(before_id) if before_id in ids else 0
+        start = max(start, stop - limit)
+    chosen = ids[start:stop][:limit]
+    has_more = (start + len(chosen) < stop) if before_id is None else start > 0
+    return {
+        "data": [model_info(i) for i in chosen],
+        "has_more": has_more,
+        "first_id": chosen[0] if chosen else None,
+        "last_id": chosen[-1] if chosen else None,
+    }
+
+
+@attrs.frozen
+class ModelsResource:
+    catalog: ModelCatalog
+
+    async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
+        resp.media = page(
+            self.catalog.exposed,
+            limit=_limit(req),
+            after_id=req.get_param("after_id"),
+            before_id=req.get_param("before_id"),
+        )
+
+    async def on_get_model(self, req: falcon.asgi.Request, resp: falcon.asgi.Response, model_id: str) -> None:
+        # Raises ModelNotFoundError (404) for ids that are not Claude models.
+        resp.media = model_info(self.catalog.resolve(model_id).exposed_id)

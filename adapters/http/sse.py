@@ -55,34 +55,36 @@ async def stream_events(
     ping_interval: float,
     request_id: str,
 ) -> AsyncIterator[SSEvent]:
-    batches = iter(stream)
-    gone: asyncio.Future[Any] = asyncio.ensure_future(disconnected.wait())
-    step: asyncio.Future[Any] | None = None
-    started, sent = time.perf_counter(), 0
-    try:
-        while True:
-            step = runner.submit(_next_batch, batches)
-            while not step.done():
-                await asyncio.wait({step, gone}, timeout=ping_interval, return_when=asyncio.FIRST_COMPLETED)
-                if gone.done():
-                    log.info("client left stream %s; closing upstream", request_id)
+    # This generator owns the stream: ``with`` closes the upstream however it ends,
+    # client gone or Falcon closing the generator included.
+    with stream:
+        batches = iter(stream)
+        gone: asyncio.Future[Any] = asyncio.ensure_future(disconnected.wait())
+        step: asyncio.Future[Any] | None = None
+        started, sent = time.perf_counter(), 0
+        try:
+            while True:
+                step = runner.submit(_next_batch, batches)
+                while not step.done():
+                    await asyncio.wait({step, gone}, timeout=ping_interval, return_when=asyncio.FIRST_COMPLETED)
+                    if gone.done():
+                        log.info("client left stream %s; closing upstream", request_id)
+                        return
+                    if not step.done():
+                        yield sse(_PING)
+                try:
+                    batch = step.result()
+                except Exception as error:  # after the first byte, errors travel in-band
+                    log.info("stream %s failed: %s", request_id, type(error).__name__)
+                    yield sse(error_event(error))
                     return
-                if not step.done():
-                    yield sse(_PING)
-            try:
-                batch = step.result()
-            except Exception as error:  # after the first byte, errors travel in-band
-                log.info("stream %s failed: %s", request_id, type(error).__name__)
-                yield sse(error_event(error))
-                return
-            if batch is None:
-                return
-            for event in batch:
-                sent += 1
-                yield sse(event)
-    finally:
-        log.debug("stream %s ended: %d events in %.0f ms", request_id, sent, (time.perf_counter() - started) * 1000)
-        gone.cancel()
-        stream.close()
-        if step is not None and not step.done():
-            step.add_done_callback(_consume)
+                if batch is None:
+                    return
+                for event in batch:
+                    sent += 1
+                    yield sse(event)
+        finally:
+            log.debug("stream %s ended: %d events in %.0f ms", request_id, sent, (time.perf_counter() - started) * 1000)
+            gone.cancel()
+            if step is not None and not step.done():
+                step.add_done_callback(_consume)

@@ -16,40 +16,16 @@ from typing import Any, Union, get_args, get_origin
 
 import attrs
 import cattrs
+from cattrs.errors import BaseValidationError
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from domain.vocab import converse as c
 
-converter = cattrs.Converter(forbid_extra_keys=False)
-
 
 def camel(name: str) -> str:
+    """``additional_model_request_fields`` -> ``additionalModelRequestFields``."""
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)
-
-
-def _renamed(cls: Any) -> dict[str, Any]:
-    return {f.name: override(rename=camel(f.name)) for f in attrs.fields(attrs.resolve_types(cls))}
-
-
-def _unstructure_hook(cls: Any) -> Callable[[Any], dict[str, Any]]:
-    base = make_dict_unstructure_fn(cls, converter, **_renamed(cls))
-    # Converse never wants explicit nulls: an absent optional member is left out.
-    return lambda obj: {k: v for k, v in base(obj).items() if v is not None}
-
-
-def _structure_hook(cls: Any) -> Callable[[Any, Any], Any]:
-    return make_dict_structure_fn(cls, converter, **_renamed(cls))
-
-
-converter.register_unstructure_hook(bytes, lambda data: base64.b64encode(data).decode("ascii"))
-converter.register_structure_hook(bytes, lambda text, _: base64.b64decode(text))
-converter.register_unstructure_hook(tuple, list)
-converter.register_unstructure_hook_factory(attrs.has, _unstructure_hook)
-converter.register_structure_hook_factory(attrs.has, _structure_hook)
-
-
-# --- unions: the single member key names the class ------------------------------------
 
 
 def _members(tp: Any) -> tuple[Any, ...]:
@@ -70,30 +46,58 @@ def _is_keyed_union(tp: Any) -> bool:
     return bool(members) and all(_member_key(m) for m in members)
 
 
-def _keyed_union_hook(tp: Any) -> Callable[[Any, Any], Any]:
-    table = {_member_key(m): m for m in _members(tp)}
-
-    def structure(value: Any, _: Any) -> Any:
-        if not isinstance(value, dict):
-            return None
-        key = next((k for k in value if k in table), None)
-        return converter.structure(value, table[key]) if key else None
-
-    return structure
-
-
 def _is_block_tuple(tp: Any) -> bool:
     args = get_args(tp)
     return get_origin(tp) is tuple and len(args) == 2 and _is_keyed_union(args[0])
 
 
-def _block_tuple_hook(tp: Any) -> Callable[[Any, Any], Any]:
-    item = get_args(tp)[0]
-    return lambda values, _: tuple(b for b in (converter.structure(v, item) for v in values) if b is not None)
+def make_converter() -> cattrs.Converter:
+    """The Converse wire converter: every hook registered here, in one visible block.
+
+    Unions are not left to cattrs' default strategy (unique required fields): a Converse
+    union member is an object with exactly one key, and that key names the class.
+    """
+    converter = cattrs.Converter(forbid_extra_keys=False)
+
+    def renamed(cls: Any) -> dict[str, Any]:
+        return {f.name: override(rename=camel(f.name)) for f in attrs.fields(attrs.resolve_types(cls))}
+
+    def unstructure_hook(cls: Any) -> Callable[[Any], dict[str, Any]]:
+        base = make_dict_unstructure_fn(cls, converter, **renamed(cls))
+        # Converse never wants explicit nulls: an absent optional member is left out.
+        return lambda obj: {k: v for k, v in base(obj).items() if v is not None}
+
+    def structure_hook(cls: Any) -> Callable[[Any, Any], Any]:
+        return make_dict_structure_fn(cls, converter, **renamed(cls))
+
+    def keyed_union_hook(tp: Any) -> Callable[[Any, Any], Any]:
+        table = {_member_key(m): m for m in _members(tp)}
+
+        def structure(value: Any, _: Any) -> Any:
+            if not isinstance(value, dict):
+                return None
+            key = next((k for k in value if k in table), None)
+            return converter.structure(value, table[key]) if key else None
+
+        return structure
+
+    def block_tuple_hook(tp: Any) -> Callable[[Any, Any], Any]:
+        item = get_args(tp)[0]
+        return lambda values, _: tuple(b for b in (converter.structure(v, item) for v in values) if b is not None)
+
+    converter.register_unstructure_hook(bytes, lambda data: base64.b64encode(data).decode("ascii"))
+    converter.register_structure_hook(bytes, lambda text, _: base64.b64decode(text))
+    converter.register_unstructure_hook(tuple, list)
+    converter.register_unstructure_hook_factory(attrs.has, unstructure_hook)
+    converter.register_structure_hook_factory(attrs.has, structure_hook)
+    converter.register_structure_hook_factory(_is_keyed_union, keyed_union_hook)
+    converter.register_structure_hook_factory(_is_block_tuple, block_tuple_hook)
+    return converter
 
 
-converter.register_structure_hook_factory(_is_keyed_union, _keyed_union_hook)
-converter.register_structure_hook_factory(_is_block_tuple, _block_tuple_hook)
+converter = make_converter()
+# What structuring a body of the wrong shape raises: Nexus's fault, told as a 502.
+UNREADABLE = (BaseValidationError, TypeError, ValueError, KeyError, AttributeError)
 
 # Stream events are named by the ``:event-type`` header, not by their payload.
 STREAM_EVENTS: dict[str, type] = {

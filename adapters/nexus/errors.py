@@ -77,20 +77,20 @@ def translated_errors(host: str) -> Iterator[None]:
     """Turn requests/urllib3 failures, also those raised mid-stream, into domain errors."""
     try:
         yield
-    except (requests.ConnectTimeout, urllib3.exceptions.ConnectTimeoutError):
-        raise errors.UpstreamUnreachableError(f"AI Nexus at {host} did not accept a connection in time") from None
-    except (requests.ReadTimeout, urllib3.exceptions.ReadTimeoutError):
-        raise errors.UpstreamTimeoutError(f"AI Nexus at {host} stopped responding (read timeout)") from None
-    except requests.exceptions.SSLError:
-        raise errors.UpstreamUnreachableError(f"TLS handshake with AI Nexus at {host} failed") from None
-    except (requests.exceptions.ChunkedEncodingError, urllib3.exceptions.ProtocolError):
-        raise errors.UpstreamFailureError(f"the connection to AI Nexus at {host} was cut") from None
-    except UnicodeEncodeError:
+    except (requests.ConnectTimeout, urllib3.exceptions.ConnectTimeoutError) as error:
+        raise errors.UpstreamUnreachableError(f"AI Nexus at {host} did not accept a connection in time") from error
+    except (requests.ReadTimeout, urllib3.exceptions.ReadTimeoutError) as error:
+        raise errors.UpstreamTimeoutError(f"AI Nexus at {host} stopped responding (read timeout)") from error
+    except requests.exceptions.SSLError as error:
+        raise errors.UpstreamUnreachableError(f"TLS handshake with AI Nexus at {host} failed") from error
+    except (requests.exceptions.ChunkedEncodingError, urllib3.exceptions.ProtocolError) as error:
+        raise errors.UpstreamFailureError(f"the connection to AI Nexus at {host} was cut") from error
+    except UnicodeEncodeError as error:
         # Only the key can carry what an HTTP header cannot (bodies go out as ASCII JSON).
         raise errors.UpstreamAuthError(
             f"the API key holds characters an HTTP header cannot carry; {KEY_HINT}"
-        ) from None
-    except requests.ConnectionError:
-        raise errors.UpstreamUnreachableError(f"cannot connect to AI Nexus at {host}") from None
+        ) from error
+    except requests.ConnectionError as error:
+        raise errors.UpstreamUnreachableError(f"cannot connect to AI Nexus at {host}") from error
     except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as error:
-        raise errors.UpstreamFailureError(f"talking to AI Nexus at {host} failed: {type(error).__name__}") from None
+        raise errors.UpstreamFailureError(f"talking to AI Nexus at {host} failed: {type(error).__name__}") from error

@@ -75,8 +75,8 @@ def _take_sized(data: bytes, pos: int, length_size: int) -> tuple[bytes, int]:
 def _text(raw: bytes) -> str:
     try:
         return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise _corrupt("a header is not valid UTF-8") from None
+    except UnicodeDecodeError as error:
+        raise _corrupt("a header is not valid UTF-8") from error
 
 
 def _read_value(data: bytes, pos: int, type_code: int) -> tuple[Any, int]:

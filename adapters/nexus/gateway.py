@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-import json
 import logging
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -13,13 +10,12 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from adapters.nexus import converse_wire
-from adapters.nexus.errors import bedrock_message, error_from_response, translated_errors, upstream_error
-from adapters.nexus.eventstream import decode_frames
+from adapters.nexus.errors import error_from_response, translated_errors
+from adapters.nexus.stream import RequestsConverseStream
 from domain.errors import UpstreamFailureError
 from domain.vocab import converse as c
 
 log = logging.getLogger("nexus_claude_api.nexus")
-_READ_SIZE = 64 * 1024
 
 
 class BearerAuth(requests.auth.AuthBase):
@@ -47,68 +43,6 @@ def _session(pool_size: int, api_key: str) -> requests.Session:
     # REQUESTS_CA_BUNDLE for company TLS inspection) while ~/.netrc is never consulted.
     session.auth = BearerAuth(api_key)
     return session
-
-
-class RequestsConverseStream:
-    """An open ConverseStream HTTP response, read frame by frame as bytes arrive."""
-
-    def __init__(self, response: requests.Response, host: str) -> None:
-        self._response = response
-        self._host = host
-        self._closed = False
-
-    def _chunks(self) -> Iterator[bytes]:
-        raw = self._response.raw
-        while not self._closed:
-            # read1 returns what the socket has now, so each frame is passed on at once;
-            # decoded, in case something between us and Bedrock compressed the stream.
-            data = raw.read1(_READ_SIZE, decode_content=True)
-            if not data:
-                return
-            yield data
-
-    def __iter__(self) -> Iterator[c.StreamEvent]:
-        try:
-            with translated_errors(self._host):
-                for frame in decode_frames(self._chunks()):
-                    event = _event(frame.headers, frame.payload)
-                    if event is not None:
-                        yield event
-        except UpstreamFailureError:
-            if not self._closed:
-                raise
-
-    def close(self) -> None:
-        """Release the connection now; safe from another thread during a blocked read."""
-        if self._closed:
-            return
-        self._closed = True
-        with contextlib.suppress(ValueError, RuntimeError, OSError):
-            self._response.raw.shutdown()  # wakes a reader blocked in recv()
-        self._response.close()
-
-
-def _event(headers: Any, payload: bytes) -> c.StreamEvent | None:
-    message_type = headers.get(":message-type")
-    if message_type == "event":
-        try:
-            return converse_wire.parse_stream_event(headers.get(":event-type", ""), _json(payload))
-        except UpstreamFailureError:
-            raise
-        except Exception:
-            raise UpstreamFailureError("Nexus sent a stream event this proxy cannot read") from None
-    if message_type == "exception":
-        code = str(headers.get(":exception-type", ""))
-        raise upstream_error(None, code, bedrock_message(_json(payload)))
-    code = str(headers.get(":error-code", "unknown"))
-    raise upstream_error(None, code, str(headers.get(":error-message", "")))
-
-
-def _json(payload: bytes) -> Any:
-    try:
-        return json.loads(payload)
-    except ValueError:
-        raise UpstreamFailureError("Nexus sent an event that is not valid JSON") from None
 
 
 class RequestsConverseGateway:
@@ -165,8 +99,8 @@ class RequestsConverseGateway:
             body = response.json()
         try:
             return converse_wire.parse_response(body)
-        except Exception:
-            raise UpstreamFailureError("Nexus sent a Converse response this proxy cannot read") from None
+        except converse_wire.UNREADABLE as error:
+            raise UpstreamFailureError("Nexus sent a Converse response this proxy cannot read") from error
 
     def converse_stream(self, model_id: str, request: c.ConverseRequest) -> RequestsConverseStream:
         body = converse_wire.request_json(request)

@@ -28,8 +28,9 @@ T = TypeVar("T")
 
 @attrs.frozen(kw_only=True)
 class Prepared:
-    """A validated request: where it goes and what it becomes."""
+    """A validated request: what the client asked, where it goes and what it becomes."""
 
+    request: a.MessagesRequest
     model: ResolvedModel
     translation: Translation
 
@@ -73,8 +74,9 @@ def call_with_beta_fallback(
 class MessageStream:
     """Anthropic events for one streamed message, in batches, from an open upstream.
 
-    Iterating blocks on Nexus. ``close()`` may be called from another thread while an
-    iteration is blocked: it closes the upstream, which ends that iteration.
+    Iterating blocks on Nexus. Whoever holds the stream closes it, once, by using it as a
+    context manager (the SSE adapter does); ``close()`` may come from another thread while
+    an iteration is blocked: it closes the upstream, which ends that iteration.
     """
 
     upstream: ConverseStream
@@ -93,20 +95,17 @@ class MessageStream:
                     return
             yield self.translator.finish()
         except UpstreamRejectedError as error:
-            raise self.prepared.reworded(error) from None
-        finally:
-            self.upstream.close()
+            raise self.prepared.reworded(error) from error
 
     def close(self) -> None:
+        """Release the upstream connection now (idempotent)."""
         self.upstream.close()
 
+    def __enter__(self) -> MessageStream:
+        return self
 
-def _limit(request: a.MessagesRequest) -> int:
-    """``max_tokens`` for translation; counting has none, and must not lose its thinking."""
-    if request.max_tokens is not None:
-        return max(request.max_tokens, 1)
-    budget = request.thinking.budget_tokens if request.thinking else None
-    return (budget or 0) + 1 if budget else 4096
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
 
 @attrs.frozen(kw_only=True)
@@ -127,8 +126,8 @@ class MessageRelay:
             raise InvalidRequestError("max_tokens: Field required")
         if request.max_tokens is not None and request.max_tokens < 0:
             raise InvalidRequestError("max_tokens: must be greater than or equal to 0")
-        translation = translate_request(request, beta_allowlist=self.beta_allowlist, max_tokens=_limit(request))
-        return Prepared(model=model, translation=translation)
+        translation = translate_request(request, beta_allowlist=self.beta_allowlist)
+        return Prepared(request=request, model=model, translation=translation)
 
     def count_tokens(self, prepared: Prepared) -> int:
         """Input tokens of the request as it would go to Nexus; never raises."""
@@ -150,19 +149,22 @@ class MessageRelay:
                 refused=self.betas_refused,
             )
         except UpstreamRejectedError as error:
-            raise prepared.reworded(error) from None
+            raise prepared.reworded(error) from error
 
-    def create(self, request: a.MessagesRequest, prepared: Prepared) -> a.MessagesResponse:
+    def create(self, prepared: Prepared) -> a.MessagesResponse:
+        """One whole message from Nexus, in Anthropic's shape."""
         response = self._call(prepared, self.gateway.converse)
-        return translate_response(response, model=request.model, tool_names=prepared.translation.original_tool_names)
+        return translate_response(
+            response, model=prepared.request.model, tool_names=prepared.translation.original_tool_names
+        )
 
-    def open_stream(self, request: a.MessagesRequest, prepared: Prepared) -> MessageStream:
+    def open_stream(self, prepared: Prepared) -> MessageStream:
         """Open the upstream stream now, so failures surface before the response starts."""
         upstream = self._call(prepared, self.gateway.converse_stream)
         estimate = estimate_tokens(prepared.translation.request)
         return MessageStream(
             upstream=upstream,
             translator=StreamTranslator(tool_names=prepared.translation.original_tool_names, input_estimate=estimate),
-            first=message_start(new_message_id(), request.model, estimate),
+            first=message_start(new_message_id(), prepared.request.model, estimate),
             prepared=prepared,
         )

@@ -35,8 +35,8 @@ def cache_point(control: a.CacheControl | None) -> tuple[c.CachePointContent, ..
 def decode_base64(data: str, field: str) -> bytes:
     try:
         return base64.b64decode(data, validate=True)
-    except (binascii.Error, ValueError):
-        raise InvalidRequestError(f"{field}: invalid base64 data") from None
+    except (binascii.Error, ValueError) as error:
+        raise InvalidRequestError(f"{field}: invalid base64 data") from error
 
 
 def convert_image(block: a.ImageBlock, where: str) -> c.ImageContent:

@@ -88,15 +88,25 @@ def _dropped_fields(request: a.MessagesRequest) -> list[str]:
     return [name for name, value in present.items() if value is not None]
 
 
-def translate_request(
-    request: a.MessagesRequest, *, beta_allowlist: Iterable[str], max_tokens: int | None = None
-) -> Translation:
-    """Translate one request; ``max_tokens`` overrides the body's (count_tokens has none).
+def output_limit(request: a.MessagesRequest) -> int:
+    """The ``maxTokens`` Nexus gets: the body's (at least 1), else enough for counting.
+
+    A count_tokens body has no ``max_tokens``; its thinking budget must still fit under
+    the limit, or the thinking rules would drop it and the count would come out low.
+    """
+    if request.max_tokens is not None:
+        return max(request.max_tokens, 1)
+    budget = request.thinking.budget_tokens if request.thinking else None
+    return budget + 1 if budget else 4096
+
+
+def translate_request(request: a.MessagesRequest, *, beta_allowlist: Iterable[str]) -> Translation:
+    """Translate one request, streamed, whole or counted alike.
 
     Raises:
         InvalidRequestError: a block or tool cannot be expressed through Converse.
     """
-    limit = max_tokens or request.max_tokens or 1
+    limit = output_limit(request)
     messages = convert_messages(request.messages)
     thinking = thinking_fields(request.thinking, limit, messages)
     tool_plan = plan_tools(request.tools, request.tool_choice, messages, forced_allowed=thinking is None)

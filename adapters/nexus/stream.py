@@ -1,0 +1,79 @@
+"""An open ConverseStream HTTP response, read as bytes arrive and decoded frame by frame."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import requests
+
+from adapters.nexus import converse_wire
+from adapters.nexus.converse_wire import UNREADABLE
+from adapters.nexus.errors import bedrock_message, translated_errors, upstream_error
+from adapters.nexus.eventstream import decode_frames
+from domain.errors import UpstreamFailureError
+from domain.vocab import converse as c
+
+_READ_SIZE = 64 * 1024
+
+
+class RequestsConverseStream:
+    """An open ConverseStream HTTP response, read frame by frame as bytes arrive."""
+
+    def __init__(self, response: requests.Response, host: str) -> None:
+        self._response = response
+        self._host = host
+        self._closed = False
+
+    def _chunks(self) -> Iterator[bytes]:
+        raw = self._response.raw
+        while not self._closed:
+            # read1 returns what the socket has now, so each frame is passed on at once;
+            # decoded, in case something between us and Bedrock compressed the stream.
+            data = raw.read1(_READ_SIZE, decode_content=True)
+            if not data:
+                return
+            yield data
+
+    def __iter__(self) -> Iterator[c.StreamEvent]:
+        try:
+            with translated_errors(self._host):
+                for frame in decode_frames(self._chunks()):
+                    event = _event(frame.headers, frame.payload)
+                    if event is not None:
+                        yield event
+        except UpstreamFailureError:
+            if not self._closed:
+                raise
+
+    def close(self) -> None:
+        """Release the connection now; safe from another thread during a blocked read."""
+        if self._closed:
+            return
+        self._closed = True
+        with contextlib.suppress(ValueError, RuntimeError, OSError):
+            self._response.raw.shutdown()  # wakes a reader blocked in recv()
+        self._response.close()
+
+
+def _event(headers: Any, payload: bytes) -> c.StreamEvent | None:
+    message_type = headers.get(":message-type")
+    if message_type == "event":
+        try:
+            return converse_wire.parse_stream_event(headers.get(":event-type", ""), _json(payload))
+        except UNREADABLE as error:
+            raise UpstreamFailureError("Nexus sent a stream event this proxy cannot read") from error
+    if message_type == "exception":
+        code = str(headers.get(":exception-type", ""))
+        raise upstream_error(None, code, bedrock_message(_json(payload)))
+    code = str(headers.get(":error-code", "unknown"))
+    raise upstream_error(None, code, str(headers.get(":error-message", "")))
+
+
+def _json(payload: bytes) -> Any:
+    try:
+        return json.loads(payload)
+    except ValueError as error:
+        raise UpstreamFailureError("Nexus sent an event that is not valid JSON") from error
