@@ -3,38 +3,34 @@
 Fire parses values as Python literals (``--api-key 1e5`` would arrive as a float,
 ``a,b`` as a tuple), so every string option is pinned with ``SetParseFn(str, ...)``.
 Options are keyword-only, so nothing is taken positionally by surprise. Commands
-print and return ``None``, so Fire has nothing of its own to print.
+print and return ``None``, so Fire has nothing of its own to print. ``main`` reads
+argv against the signatures first (``entrypoints/argv.py``): help pages, ``--version``
+and mistakes are answered there, and Fire runs only what is well-formed.
 """
 
 from __future__ import annotations
 
 import contextlib
-import inspect
+import importlib.metadata
 import json
 import os
-import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import fire
 from fire.decorators import SetParseFn
 
 from adapters.config_store import JsonConfigStore
 from domain.errors import ConfigError
-from entrypoints import config, launch
+from entrypoints import argv, config, launch
+from entrypoints.argv import Short
 from entrypoints.logs import configure_logging
 from entrypoints.settings import Settings
 
 NAME = "nexus-claude-api"
 _EXIT_CONFIG_ERROR = 2
-# Options that take a value. Fire reads one given without a value as the string "True"
-# (and a lone "-" as its command separator), which for --api-key would be saved as a key.
-_VALUE_OPTIONS = frozenset(
-    {"--api-key", "--api_key", "-a", "--endpoint-url", "--endpoint_url", "-e"}
-    | {"--model", "-m", "--small-model", "--small_model", "-s", "--host", "--port", "-p"}
-)
 _TRUE = ("true", "yes", "on", "1")
 _FALSE = ("false", "no", "off", "0")
 
@@ -162,20 +158,18 @@ class ConfigCommands:
 class Cli:
     """A local Anthropic Messages API for Claude Code, served through AI Nexus."""
 
-    config = ConfigCommands()
-
     @SetParseFn(str, "host", "port", "endpoint_url", "api_key", "model", "small_model")
     def start(
         self,
         *,
         host: str | None = None,
-        port: str | int | None = None,
+        port: Annotated[str | int | None, Short("p")] = None,
         endpoint_url: str | None = None,
         api_key: str | None = None,
         model: str | None = None,
         small_model: str | None = None,
         claude_code: bool = False,
-        verbose: bool = False,
+        verbose: Annotated[bool, Short("v")] = False,
         dev: bool = False,
         dry_run: bool = False,
     ) -> None:
@@ -208,6 +202,8 @@ class Cli:
                 dry_run=_as_bool("dry_run", dry_run),
             )
 
+    config = ConfigCommands()  # after `start`: help lists commands in this order
+
 
 def _start(flags: dict[str, Any], *, claude_code: bool, dry_run: bool) -> None:
     config_file, log_file = _mode_paths(flags["dev"])
@@ -226,60 +222,20 @@ def _start(flags: dict[str, Any], *, claude_code: bool, dry_run: bool) -> None:
     serve(settings)
 
 
-def _option_without_value(argv: list[str]) -> str | None:
-    """The first value option followed by nothing or by something Fire takes as a flag."""
-    for token, following in zip(argv, [*argv[1:], None], strict=True):
-        if token in _VALUE_OPTIONS and (following is None or following == "-" or re.match(r"--|-[A-Za-z]", following)):
-            return token
-    return None
-
-
-def _accepted_options(command: Any) -> set[str]:
-    """``--name``, ``--na-me`` and Fire's unambiguous ``-n`` for each parameter."""
-    names = [n for n in inspect.signature(command).parameters if n != "self"]
-    options = {"--help"}
-    for name in names:
-        options |= {f"--{name}", f"--{name.replace('_', '-')}"}
-        if sum(other[0] == name[0] for other in names) == 1:
-            options.add(f"-{name[0]}")
-    return options
-
-
-def _unexpected_argument(argv: list[str]) -> str | None:
-    """What Fire would reject after running with the rest; described without its value.
-
-    Fire's own complaint echoes the whole command line, key included, and only after the
-    command ran, so unknown options and stray words are refused here, first.
-    """
-    words = argv[: argv.index("--")] if "--" in argv else argv
-    target: Any = Cli()
-    while not callable(target):  # walk down to the command: `start`, `config set`, ...
-        if not words or words[0].startswith("-") or getattr(target, words[0], None) is None:
-            return None  # no command named: Fire's help is what the user gets
-        target, words = getattr(target, words[0]), words[1:]
-    accepted, rest = _accepted_options(target), iter(words)
-    for word in rest:
-        name = word.split("=", 1)[0]
-        if not word.startswith("-"):
-            return "an unexpected argument (options are written --name VALUE)"
-        if name not in accepted:
-            return f"unknown option {name}"
-        if name in _VALUE_OPTIONS and "=" not in word:
-            next(rest, None)
-    return None
-
-
-def main() -> None:
-    """Console-script entry point."""
-    # On `start`, Fire would read `-h` as the shortcut for --host; people mean help.
-    argv = ["--help" if arg == "-h" else arg for arg in sys.argv[1:]]
-    bare = _option_without_value(argv)
-    if bare:
-        print(f"error: {bare} needs a value (write {bare}=VALUE if it starts with '-')", file=sys.stderr)
-        raise SystemExit(_EXIT_CONFIG_ERROR)
-    unexpected = _unexpected_argument(argv)
-    if unexpected:
-        print(f"error: {unexpected}; see `{NAME} --help`", file=sys.stderr)
-        raise SystemExit(_EXIT_CONFIG_ERROR)
-    # An instance rather than the class: only then does Fire's top-level help list `start`.
-    fire.Fire(Cli(), command=argv, name=NAME)
+def main(args: Sequence[str] | None = None) -> None:
+    """Console-script entry point; ``args`` defaults to the process's arguments."""
+    # One instance for reading argv and for Fire: only then does Fire see `start`
+    # as a command of the top level.
+    root = Cli()
+    match argv.read(root, sys.argv[1:] if args is None else args, name=NAME):
+        case argv.Refused(reason, command):
+            print(f"error: {reason}; see `{command} --help`", file=sys.stderr)
+            raise SystemExit(_EXIT_CONFIG_ERROR)
+        case argv.Help(page):
+            print(page)
+            raise SystemExit(0)
+        case argv.Version():
+            print(f"{NAME} {importlib.metadata.version(NAME)}")
+            raise SystemExit(0)
+        case argv.Run(words):
+            fire.Fire(root, command=list(words), name=NAME)
