@@ -13,7 +13,8 @@ among them. So argv is read here first, with rules taken from the signatures alo
 - a parameter has a one-letter flag only if its annotation says so,
   ``Annotated[bool, Short("v")]``; ``-h`` is always help.
 
-Fire then runs with every option in its long ``--name=value`` form.
+Fire then runs with every option in its long ``--name=value`` form, and ``@verbatim``
+has it pass the value options on as typed.
 """
 
 from __future__ import annotations
@@ -23,14 +24,16 @@ import itertools
 import re
 import textwrap
 from collections.abc import Callable, Iterator, Sequence
-from typing import TypeAlias
+from typing import TypeAlias, TypeVar
 
 import attrs
 from fire import docstrings
+from fire.decorators import SetParseFn
 
 HELP = frozenset({"-h", "--help"})
 _HELP_ROW = ("-h, --help", "show this help and exit")
 _WIDTH = 80
+_Command = TypeVar("_Command", bound=Callable[..., None])
 # What Fire takes for a flag rather than a value (fire.core._IsFlag), and its separator.
 _FLAG_LIKE = re.compile(r"--|-[A-Za-z]")
 
@@ -144,7 +147,7 @@ def commands(group: object) -> dict[str, object]:
 
 
 def command_options(command: Callable[..., object]) -> tuple[Option, ...]:
-    """The options of a command, from its signature and its docstring's ``Args:``."""
+    """The options of a command: its keyword-only parameters, described by its ``Args:``."""
     described = {arg.name: str(arg.description or "") for arg in docstrings.parse(inspect.getdoc(command)).args}
     return tuple(
         Option(
@@ -154,7 +157,19 @@ def command_options(command: Callable[..., object]) -> tuple[Option, ...]:
             summary=described.get(parameter.name, ""),
         )
         for parameter in inspect.signature(command, eval_str=True).parameters.values()
+        if parameter.kind is inspect.Parameter.KEYWORD_ONLY
     )
+
+
+def verbatim(command: _Command) -> _Command:
+    """Have Fire pass the text of every value option as typed, never as a Python literal.
+
+    ``SetParseFn(str, ...)`` over the value options of the signature, so ``--api-key 1e5``
+    stays "1e5" rather than a float and ``--model a,b`` stays "a,b" rather than a tuple.
+    """
+    value_options = [option.name for option in command_options(command) if option.takes_value]
+    pinned: _Command = SetParseFn(str, *value_options)(command)
+    return pinned
 
 
 def _short(annotation: object) -> str | None:

@@ -1,7 +1,8 @@
 """The command line: ``nexus-claude-api start`` and ``nexus-claude-api config ...``.
 
 Fire parses values as Python literals (``--api-key 1e5`` would arrive as a float,
-``a,b`` as a tuple), so every string option is pinned with ``SetParseFn(str, ...)``.
+``a,b`` as a tuple), so ``@argv.verbatim`` pins every value option with
+``SetParseFn(str, ...)``.
 Options are keyword-only, so nothing is taken positionally by surprise. Commands
 print and return ``None``, so Fire has nothing of its own to print. ``main`` reads
 argv against the signatures first (``entrypoints/argv.py``): help pages, ``--version``
@@ -20,7 +21,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import fire
-from fire.decorators import SetParseFn
 
 from adapters.config_store import JsonConfigStore
 from domain.errors import ConfigError
@@ -105,7 +105,7 @@ def _settings_report(dev: bool) -> list[str]:
 class ConfigCommands:
     """Saved settings: ~/.config/nexus-claude-api/config.json (--dev: ./*.local.json)."""
 
-    @SetParseFn(str, "api_key", "endpoint_url", "model", "small_model")
+    @argv.verbatim
     def set(
         self,
         *,
@@ -158,7 +158,7 @@ class ConfigCommands:
 class Cli:
     """A local Anthropic Messages API for Claude Code, served through AI Nexus."""
 
-    @SetParseFn(str, "host", "port", "endpoint_url", "api_key", "model", "small_model")
+    @argv.verbatim
     def start(
         self,
         *,

@@ -14,6 +14,7 @@ import shlex
 import stat
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import fire
@@ -38,7 +39,7 @@ def run(*args: str) -> None:
 
 
 @pytest.fixture
-def home(tmp_path, monkeypatch) -> Path:
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "home"
     home.mkdir()
     work = tmp_path / "work"
@@ -497,7 +498,7 @@ def test_main_shows_help_listing_the_commands(monkeypatch, capsys):
     assert "config" in captured.out + captured.err
 
 
-def help_of(capsys, *args: str) -> str:
+def help_of(capsys: pytest.CaptureFixture[str], *args: str) -> str:
     with pytest.raises(SystemExit) as exited:
         cli.main(list(args))
     captured = capsys.readouterr()
@@ -587,11 +588,11 @@ def test_short_flags_fire_would_invent_and_unknown_commands_are_refused(home, se
     assert served == [] and not user_config(home).exists()
 
 
-def test_every_value_option_is_pinned_to_str():
+def test_every_value_option_is_pinned_to_str() -> None:
     # The argv reader calls an option a value option when its default is not a bool;
-    # Fire must then hand it over as typed, never as a Python literal.
-    def every_command(group: object) -> list:
-        found = []
+    # Fire must then hand it over as typed (@argv.verbatim), never as a Python literal.
+    def every_command(group: object) -> list[Callable[..., object]]:
+        found: list[Callable[..., object]] = []
         for target in argv.commands(group).values():
             found += [target] if callable(target) else every_command(target)
         return found
