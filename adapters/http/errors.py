@@ -82,7 +82,7 @@ async def handle_unexpected(
     _respond(req, resp, status, kind, message)
 
 
-def install(app: falcon.asgi.App) -> None:
+def install(app: falcon.asgi.App[falcon.asgi.Request, falcon.asgi.Response]) -> None:
     """Register the handlers; most specific last, as Falcon matches the newest first."""
     app.add_error_handler(Exception, handle_unexpected)
     app.add_error_handler(falcon.HTTPError, handle_http_error)

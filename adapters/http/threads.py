@@ -8,9 +8,10 @@ import functools
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import TypeVar, TypeVarTuple
 
 T = TypeVar("T")
+Args = TypeVarTuple("Args")
 
 
 class BlockingRunner:
@@ -44,7 +45,7 @@ class BlockingRunner:
                 self._busy -= 1
                 self._idle.notify_all()
 
-    def submit(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+    def submit(self, fn: Callable[[*Args], T], *args: *Args) -> asyncio.Future[T]:
         """Start ``fn(*args)`` in the pool; the future completes on the running loop."""
         with self._idle:
             self._busy += 1
@@ -52,5 +53,6 @@ class BlockingRunner:
         loop = asyncio.get_running_loop()
         return loop.run_in_executor(self._pool, self._tracked, call)
 
-    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+    async def run(self, fn: Callable[[*Args], T], *args: *Args) -> T:
+        """Await ``fn(*args)`` run in the pool and return its result."""
         return await self.submit(fn, *args)

@@ -111,7 +111,10 @@ STREAM_EVENTS: dict[str, type] = {
 
 
 def request_json(request: c.ConverseRequest) -> dict[str, Any]:
-    return converter.unstructure(request)
+    """The Converse request body, camelCase and without nulls, ready for ``json.dumps``."""
+    # cattrs types unstructure() as Any; an attrs class always unstructures to a dict.
+    body: dict[str, Any] = converter.unstructure(request)
+    return body
 
 
 def count_tokens_json(request: c.ConverseRequest) -> dict[str, Any]:

@@ -17,6 +17,7 @@ Here each message's blocks become Converse blocks, then the turn list is reshape
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import attrs
 
@@ -29,9 +30,12 @@ Unit = tuple[c.ContentBlock, ...]
 DOCUMENT_NOTE = "(document attached)"
 
 
+Role = Literal["user", "assistant"]
+
+
 @attrs.define
 class _Turn:
-    role: str
+    role: Role
     units: list[Unit]
 
 
@@ -59,7 +63,7 @@ def _merged_turns(messages: Sequence[a.Message]) -> list[_Turn]:
     docs: list[int] = []
     turns: list[_Turn] = []
     for index, message in enumerate(messages):
-        role = "assistant" if message.role == "assistant" else "user"
+        role: Role = "assistant" if message.role == "assistant" else "user"
         units = _units(message, index, docs)
         if turns and turns[-1].role == role:
             turns[-1].units.extend(units)
@@ -97,10 +101,9 @@ def convert_messages(messages: Sequence[a.Message]) -> tuple[c.Message, ...]:
     turns = _merged_turns(messages)
     if not turns or turns[0].role != "user":
         turns.insert(0, _Turn(role="user", units=[]))
-    shaped = [(turn.role, _finish_units(turn)) for turn in turns]
+    shaped: list[tuple[Role, list[Unit]]] = [(turn.role, _finish_units(turn)) for turn in turns]
     if shaped[-1][0] == "assistant":
         shaped[-1] = ("assistant", _strip_prefill(shaped[-1][1]))
     return tuple(
-        c.Message(role=role, content=tuple(block for unit in units for block in unit))  # type: ignore[arg-type]
-        for role, units in shaped
+        c.Message(role=role, content=tuple(block for unit in units for block in unit)) for role, units in shaped
     )
