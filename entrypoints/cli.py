@@ -2,11 +2,11 @@
 
 Fire parses values as Python literals (``--api-key 1e5`` would arrive as a float,
 ``a,b`` as a tuple), so ``@argv.verbatim`` pins every value option with
-``SetParseFn(str, ...)``.
-Options are keyword-only, so nothing is taken positionally by surprise. Commands
-print and return ``None``, so Fire has nothing of its own to print. ``main`` reads
-argv against the signatures first (``entrypoints/argv.py``): help pages, ``--version``
-and mistakes are answered there, and Fire runs only what is well-formed.
+``SetParseFn(str, ...)``. Options are keyword-only, so nothing is taken positionally
+by surprise. Commands print and return ``None``, so Fire has nothing of its own to
+print. ``main`` reads argv against the signatures first (``entrypoints/argv.py``):
+help pages, ``--version`` and mistakes are answered there, and Fire runs only what
+is well-formed.
 """
 
 from __future__ import annotations
