@@ -20,9 +20,11 @@ class ConverseStream(Protocol):
     subclasses for exception frames, corrupt frames, cut connections and timeouts.
     """
 
-    def __iter__(self) -> Iterator[c.StreamEvent]: ...
+    def __iter__(self) -> Iterator[c.StreamEvent]:
+        """The stream's events in order; raises ``UpstreamError`` subclasses on failure."""
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Release the upstream connection at once, also in the middle of the stream."""
 
 
 class ConverseGateway(Protocol):
@@ -32,8 +34,11 @@ class ConverseGateway(Protocol):
     raised as ``domain.errors.UpstreamError`` subclasses.
     """
 
-    def converse(self, model_id: str, request: c.ConverseRequest) -> c.ConverseResponse: ...
+    def converse(self, model_id: str, request: c.ConverseRequest) -> c.ConverseResponse:
+        """One complete (non-streaming) Converse call."""
 
-    def converse_stream(self, model_id: str, request: c.ConverseRequest) -> ConverseStream: ...
+    def converse_stream(self, model_id: str, request: c.ConverseRequest) -> ConverseStream:
+        """Open a ConverseStream call; the caller must close what it returns."""
 
-    def count_tokens(self, model_id: str, request: c.ConverseRequest) -> int: ...
+    def count_tokens(self, model_id: str, request: c.ConverseRequest) -> int:
+        """The input token count Nexus's CountTokens gives for ``request``."""

@@ -1,0 +1,1 @@
+"""What Claude and Bedrock accept, and the proxy's own policies, as pure functions."""

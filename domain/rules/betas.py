@@ -25,6 +25,8 @@ DEFAULT_BETA_ALLOWLIST = (
 
 @attrs.frozen(kw_only=True)
 class BetaSelection:
+    """The ``anthropic-beta`` flags sent on to Nexus, and those left out (for the log)."""
+
     forwarded: tuple[str, ...]
     dropped: tuple[str, ...]
 

@@ -16,6 +16,8 @@ _CLAUDE_ALIASES = {"opus", "sonnet", "haiku", "default", "best", "opusplan"}
 
 @attrs.frozen(kw_only=True)
 class ResolvedModel:
+    """The model a request runs on: the id clients see and the id Nexus is called with."""
+
     exposed_id: str
     upstream_id: str
 
@@ -30,9 +32,11 @@ class ModelCatalog:
 
     @property
     def exposed(self) -> tuple[str, ...]:
+        """The exposed ids, main first, without a duplicate when main and small are one model."""
         return tuple(dict.fromkeys((self.main, self.small)))
 
     def upstream_id(self, exposed_id: str) -> str:
+        """The Nexus id for an exposed id; the id itself when no mapping is configured."""
         return self.upstream_ids.get(exposed_id, exposed_id)
 
     def resolve(self, requested: str) -> ResolvedModel:

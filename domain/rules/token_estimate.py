@@ -60,6 +60,7 @@ def _jpeg_size(data: bytes) -> tuple[int, int] | None:
 
 
 def image_tokens(data: bytes) -> int:
+    """Claude's token cost of an image: its area after downscaling to the longest edge Claude uses."""
     size = image_size(data)
     if size is None:
         return _DEFAULT_IMAGE_TOKENS

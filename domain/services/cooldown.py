@@ -21,9 +21,11 @@ class Cooldown:
     _lock: threading.Lock = attrs.field(factory=threading.Lock)
 
     def on_hold(self, key: str) -> bool:
+        """True while ``key`` is still within its hold period."""
         with self._lock:
             return self.clock() < self._until.get(key, float("-inf"))
 
     def hold(self, key: str) -> None:
+        """Put ``key`` on hold for ``seconds`` from now, restarting any earlier hold."""
         with self._lock:
             self._until[key] = self.clock() + self.seconds

@@ -48,11 +48,14 @@ class TokenCounter:
     uncountable: Cooldown = attrs.field(factory=Cooldown)
 
     def available(self, model_id: str) -> bool:
+        """False while Nexus is known unable to count for ``model_id``; the estimate is used then."""
         return not self.uncountable.on_hold(model_id)
 
     def count(self, model_id: str, request: c.ConverseRequest, upstream: Callable[[c.ConverseRequest], int]) -> int:
-        """``upstream``'s count (Nexus CountTokens) when it can give one, else the local
-        estimate; never raises."""
+        """``upstream``'s count (Nexus CountTokens) when it can give one, else the local estimate.
+
+        Never raises an ``UpstreamError``: a count is advice, not worth failing a turn for.
+        """
         if not self.available(model_id):
             return estimate_tokens(request)
         try:

@@ -110,6 +110,12 @@ class MessageStream:
 
 @attrs.frozen(kw_only=True)
 class MessageRelay:
+    """The messages use case: validate and translate, call Nexus, translate back.
+
+    Counts, single responses and streams share one gateway-call path, so the
+    beta-flag fallback and the rewording of rejections apply to all three.
+    """
+
     gateway: ConverseGateway
     catalog: ModelCatalog
     beta_allowlist: tuple[str, ...]

@@ -1,0 +1,1 @@
+"""Pure translation of Converse responses and stream events into Anthropic's."""

@@ -22,10 +22,12 @@ _BASE62 = string.ascii_letters + string.digits
 
 
 def new_message_id() -> str:
+    """A fresh ``msg_`` id in Anthropic's format (24 base62 characters)."""
     return "msg_" + "".join(secrets.choice(_BASE62) for _ in range(24))
 
 
 def stop_reason(reason: str) -> str:
+    """Converse's stop reason in Anthropic's words; shared names pass through."""
     return _STOP_REASONS.get(reason, reason)
 
 
@@ -37,6 +39,7 @@ def stop_sequence(fields: Mapping[str, Any] | None) -> str | None:
 
 
 def usage(tokens: c.TokenUsage) -> a.Usage:
+    """Converse token usage as Anthropic usage, with missing cache counts as 0."""
     # Converse's inputTokens already excludes both cache buckets, as Anthropic's does.
     return a.Usage(
         input_tokens=tokens.input_tokens,

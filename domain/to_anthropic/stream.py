@@ -26,6 +26,11 @@ class _OpenBlock:
 
 
 def message_start(message_id: str, model: str, input_estimate: int) -> a.MessageStartEvent:
+    """The opening ``message_start`` event.
+
+    Real usage is not known until the stream ends, so the input count is the local
+    estimate and the output count a placeholder 1; ``message_delta`` brings the real ones.
+    """
     message = a.MessagesResponse(
         id=message_id,
         model=model,
@@ -49,6 +54,7 @@ class StreamTranslator:
     done: bool = False
 
     def feed(self, event: c.StreamEvent) -> list[a.StreamEvent]:
+        """The Anthropic events ``event`` produces, possibly none; usage waits for ``metadata``."""
         match event:
             case c.ContentBlockStartEvent(content_block_index=i, start=c.BlockStart(tool_use=use)) if use:
                 block = a.ToolUseBlock(

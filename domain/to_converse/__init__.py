@@ -1,0 +1,1 @@
+"""Pure translation of Anthropic requests into Converse requests."""

@@ -22,6 +22,7 @@ _DOC_NAME_BAD = re.compile(r"[^A-Za-z0-9\-()\[\] ]+")
 
 
 def is_blank(text: str) -> bool:
+    """True for text Converse would reject as blank (empty or whitespace only)."""
     return not text.strip()
 
 
@@ -33,6 +34,7 @@ def cache_point(control: a.CacheControl | None) -> tuple[c.CachePointContent, ..
 
 
 def decode_base64(data: str, field: str) -> bytes:
+    """Strictly decoded base64; raises ``InvalidRequestError`` naming ``field``."""
     try:
         return base64.b64decode(data, validate=True)
     except (binascii.Error, ValueError) as error:
@@ -40,6 +42,11 @@ def decode_base64(data: str, field: str) -> bytes:
 
 
 def convert_image(block: a.ImageBlock, where: str) -> c.ImageContent:
+    """An inline base64 image as a Converse image block.
+
+    Raises:
+        InvalidRequestError: a URL or file source, or a format Converse does not take.
+    """
     source = block.source
     if not isinstance(source, a.Base64Source):
         raise InvalidRequestError(
@@ -67,6 +74,11 @@ def document_name(title: str | None, position: int) -> str:
 
 
 def convert_document(block: a.DocumentBlock, where: str, position: int) -> c.DocumentContent:
+    """A PDF or text document as a Converse document named uniquely by ``position``.
+
+    Raises:
+        InvalidRequestError: a source Converse cannot take (URL, file, other media types).
+    """
     source = block.source
     name = document_name(block.title, position)
     if isinstance(source, a.Base64Source) and source.media_type == "application/pdf":
@@ -125,6 +137,7 @@ def _tool_result_items(block: a.ToolResultBlock, where: str, docs: list[int]) ->
 
 
 def convert_tool_result(block: a.ToolResultBlock, where: str, docs: list[int]) -> c.ToolResultContent:
+    """A tool result as Converse's, its content made non-empty and its error flag kept."""
     result = c.ToolResult(
         tool_use_id=converse_tool_use_id(block.tool_use_id),
         content=_tool_result_items(block, where, docs),

@@ -30,6 +30,8 @@ _STUB_TOOL = c.ToolSpecEntry(
 
 @attrs.frozen(kw_only=True)
 class ToolPlan:
+    """The Converse side of the client's tools: the toolConfig and what the response needs back."""
+
     config: c.ToolConfig | None
     # Converse name -> the name the client used, for responses.
     original_names: dict[str, str]
@@ -62,6 +64,7 @@ def _choice(choice: a.ToolChoice | None, forced_allowed: bool) -> c.ToolChoice |
 
 
 def history_has_tool_blocks(messages: Sequence[c.Message]) -> bool:
+    """True if any turn holds a tool use or result, which Converse accepts only with a toolConfig."""
     return any(
         isinstance(block, c.ToolUseContent | c.ToolResultContent) for message in messages for block in message.content
     )

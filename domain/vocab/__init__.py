@@ -1,0 +1,1 @@
+"""Value objects for both wire vocabularies; no behaviour, no serialization."""

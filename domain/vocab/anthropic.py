@@ -13,6 +13,8 @@ import attrs
 
 @attrs.frozen(kw_only=True)
 class CacheControl:
+    """A block's request to end a cached prefix there; ``ttl`` such as ``"1h"``, else the default."""
+
     type: Literal["ephemeral"] = "ephemeral"
     ttl: str | None = None
 
@@ -22,6 +24,8 @@ class CacheControl:
 
 @attrs.frozen(kw_only=True)
 class Base64Source:
+    """Inline bytes, base64-encoded, with their media type."""
+
     type: Literal["base64"]
     media_type: str
     data: str
@@ -29,6 +33,8 @@ class Base64Source:
 
 @attrs.frozen(kw_only=True)
 class PlainTextSource:
+    """A document given as a plain string."""
+
     type: Literal["text"]
     data: str
     media_type: str = "text/plain"
@@ -44,12 +50,16 @@ class ContentSource:
 
 @attrs.frozen(kw_only=True)
 class UrlSource:
+    """An image or document to fetch from a URL (not supported through Nexus)."""
+
     type: Literal["url"]
     url: str
 
 
 @attrs.frozen(kw_only=True)
 class FileSource:
+    """An image or document uploaded to Anthropic's Files API (not supported through Nexus)."""
+
     type: Literal["file"]
     file_id: str
 
@@ -63,6 +73,8 @@ DocumentSource = Base64Source | PlainTextSource | ContentSource | UrlSource | Fi
 
 @attrs.frozen(kw_only=True)
 class TextBlock:
+    """Text, from the user or the model."""
+
     type: Literal["text"]
     text: str
     cache_control: CacheControl | None = None
@@ -70,6 +82,8 @@ class TextBlock:
 
 @attrs.frozen(kw_only=True)
 class ImageBlock:
+    """An image in a user turn or a tool result."""
+
     type: Literal["image"]
     source: ImageSource
     cache_control: CacheControl | None = None
@@ -77,6 +91,8 @@ class ImageBlock:
 
 @attrs.frozen(kw_only=True)
 class DocumentBlock:
+    """A document (PDF or text) in a user turn or a tool result; ``title`` names it."""
+
     type: Literal["document"]
     source: DocumentSource
     title: str | None = None
@@ -86,6 +102,8 @@ class DocumentBlock:
 
 @attrs.frozen(kw_only=True)
 class ToolUseBlock:
+    """The model's call of a tool: the ``id`` a result answers, and the parsed input."""
+
     type: Literal["tool_use"]
     id: str
     name: str
@@ -95,6 +113,8 @@ class ToolUseBlock:
 
 @attrs.frozen(kw_only=True)
 class SearchResultBlock:
+    """A search result the client supplies, for citation (passed to Converse as text)."""
+
     type: Literal["search_result"]
     source: str
     title: str
@@ -116,6 +136,8 @@ ToolResultItem = TextBlock | ImageBlock | DocumentBlock | SearchResultBlock | To
 
 @attrs.frozen(kw_only=True)
 class ToolResultBlock:
+    """The client's answer to a ``tool_use``; ``is_error`` marks a failed call."""
+
     type: Literal["tool_result"]
     tool_use_id: str
     content: str | tuple[ToolResultItem, ...] = ""
@@ -125,6 +147,8 @@ class ToolResultBlock:
 
 @attrs.frozen(kw_only=True)
 class ThinkingBlock:
+    """The model's visible reasoning; ``signature`` must come back unchanged in later turns."""
+
     type: Literal["thinking"]
     thinking: str
     signature: str = ""
@@ -133,6 +157,8 @@ class ThinkingBlock:
 
 @attrs.frozen(kw_only=True)
 class RedactedThinkingBlock:
+    """Reasoning the model keeps encrypted: opaque base64 ``data``, returned as is."""
+
     type: Literal["redacted_thinking"]
     data: str
     cache_control: CacheControl | None = None
@@ -146,6 +172,8 @@ ResponseBlock = TextBlock | ToolUseBlock | ThinkingBlock | RedactedThinkingBlock
 
 @attrs.frozen(kw_only=True)
 class Message:
+    """One turn of the conversation: a string or a tuple of content blocks."""
+
     # "system" entries arrive inside messages from newer Claude Code builds.
     role: Literal["user", "assistant", "system"]
     content: str | tuple[ContentBlock, ...]
@@ -167,6 +195,8 @@ class Tool:
 
 @attrs.frozen(kw_only=True)
 class ToolChoice:
+    """Whether and which tool the model must call (``none`` forbids any)."""
+
     type: Literal["auto", "any", "tool", "none"]
     name: str | None = None
     disable_parallel_tool_use: bool | None = None
@@ -174,6 +204,8 @@ class ToolChoice:
 
 @attrs.frozen(kw_only=True)
 class ThinkingConfig:
+    """Extended thinking: on with a token budget, off, or adaptive (the model decides)."""
+
     type: Literal["enabled", "disabled", "adaptive"]
     budget_tokens: int | None = None
     display: str | None = None
@@ -181,6 +213,8 @@ class ThinkingConfig:
 
 @attrs.frozen(kw_only=True)
 class OutputConfig:
+    """Output controls: reasoning ``effort`` and a structured-output ``format`` schema."""
+
     effort: str | None = None
     format: dict[str, Any] | None = None
 
@@ -215,6 +249,8 @@ class MessagesRequest:
 
 @attrs.frozen(kw_only=True)
 class Usage:
+    """Token counts; ``input_tokens`` excludes both cache buckets."""
+
     input_tokens: int = 0
     output_tokens: int = 0
     cache_creation_input_tokens: int = 0
@@ -223,6 +259,8 @@ class Usage:
 
 @attrs.frozen(kw_only=True)
 class MessagesResponse:
+    """A whole assistant message; also the skeleton ``message_start`` carries."""
+
     id: str
     type: Literal["message"] = "message"
     role: Literal["assistant"] = "assistant"
@@ -238,24 +276,32 @@ class MessagesResponse:
 
 @attrs.frozen(kw_only=True)
 class TextDelta:
+    """More text for an open text block."""
+
     type: Literal["text_delta"]
     text: str
 
 
 @attrs.frozen(kw_only=True)
 class InputJsonDelta:
+    """The next piece of a tool call's input JSON, not parseable until the block stops."""
+
     type: Literal["input_json_delta"]
     partial_json: str
 
 
 @attrs.frozen(kw_only=True)
 class ThinkingDelta:
+    """More reasoning text for an open thinking block."""
+
     type: Literal["thinking_delta"]
     thinking: str
 
 
 @attrs.frozen(kw_only=True)
 class SignatureDelta:
+    """A thinking block's signature, sent just before the block stops."""
+
     type: Literal["signature_delta"]
     signature: str
 
@@ -265,12 +311,16 @@ BlockDelta = TextDelta | InputJsonDelta | ThinkingDelta | SignatureDelta
 
 @attrs.frozen(kw_only=True)
 class MessageStartEvent:
+    """The first stream event: the message with no content yet."""
+
     type: Literal["message_start"]
     message: MessagesResponse
 
 
 @attrs.frozen(kw_only=True)
 class ContentBlockStartEvent:
+    """A new block at ``index`` (0, 1, 2... in order)."""
+
     type: Literal["content_block_start"]
     index: int
     content_block: ResponseBlock
@@ -278,6 +328,8 @@ class ContentBlockStartEvent:
 
 @attrs.frozen(kw_only=True)
 class ContentBlockDeltaEvent:
+    """A delta for the open block at ``index``."""
+
     type: Literal["content_block_delta"]
     index: int
     delta: BlockDelta
@@ -285,18 +337,24 @@ class ContentBlockDeltaEvent:
 
 @attrs.frozen(kw_only=True)
 class ContentBlockStopEvent:
+    """The block at ``index`` is complete."""
+
     type: Literal["content_block_stop"]
     index: int
 
 
 @attrs.frozen(kw_only=True)
 class StopInfo:
+    """Why the message ended, and the stop sequence that ended it, if one did."""
+
     stop_reason: str | None
     stop_sequence: str | None
 
 
 @attrs.frozen(kw_only=True)
 class MessageDeltaEvent:
+    """The stop reason and final usage, sent once after the last block."""
+
     type: Literal["message_delta"]
     delta: StopInfo
     usage: Usage
@@ -304,22 +362,30 @@ class MessageDeltaEvent:
 
 @attrs.frozen(kw_only=True)
 class MessageStopEvent:
+    """The last event of a stream that completed."""
+
     type: Literal["message_stop"]
 
 
 @attrs.frozen(kw_only=True)
 class PingEvent:
+    """A keep-alive with no content."""
+
     type: Literal["ping"]
 
 
 @attrs.frozen(kw_only=True)
 class ErrorDetail:
+    """An Anthropic error: its ``type`` (such as ``overloaded_error``) and message."""
+
     type: str
     message: str
 
 
 @attrs.frozen(kw_only=True)
 class ErrorEvent:
+    """A failure after the stream started, in place of the remaining events."""
+
     type: Literal["error"]
     error: ErrorDetail
 

@@ -17,28 +17,38 @@ Blob = bytes
 
 @attrs.frozen(kw_only=True)
 class CachePoint:
+    """Where a cached prompt prefix ends; ``ttl`` as in Anthropic's ``cache_control``."""
+
     type: Literal["default"] = "default"
     ttl: str | None = None
 
 
 @attrs.frozen(kw_only=True)
 class BytesSource:
+    """Raw bytes of an image or document (base64 only on the wire)."""
+
     bytes: Blob
 
 
 @attrs.frozen(kw_only=True)
 class TextSource:
+    """A document given as text."""
+
     text: str
 
 
 @attrs.frozen(kw_only=True)
 class Image:
+    """An image: its ``format`` (png, jpeg, gif, webp) and bytes."""
+
     format: str
     source: BytesSource
 
 
 @attrs.frozen(kw_only=True)
 class Document:
+    """A document: its ``format`` (pdf, txt...), a ``name`` unique in the request, and content."""
+
     format: str
     name: str
     source: BytesSource | TextSource
@@ -46,6 +56,8 @@ class Document:
 
 @attrs.frozen(kw_only=True)
 class ToolUse:
+    """A tool call from the model; ``input`` is any JSON value (an object in practice)."""
+
     tool_use_id: str
     name: str
     input: Any
@@ -53,6 +65,8 @@ class ToolUse:
 
 @attrs.frozen(kw_only=True)
 class ReasoningText:
+    """Visible reasoning and the signature that must come back with it."""
+
     text: str
     signature: str | None = None
 
@@ -62,26 +76,36 @@ class ReasoningText:
 
 @attrs.frozen(kw_only=True)
 class TextContent:
+    """A text block."""
+
     text: str
 
 
 @attrs.frozen(kw_only=True)
 class ImageContent:
+    """An image block."""
+
     image: Image
 
 
 @attrs.frozen(kw_only=True)
 class DocumentContent:
+    """A document block."""
+
     document: Document
 
 
 @attrs.frozen(kw_only=True)
 class JsonContent:
+    """A JSON value inside a tool result."""
+
     json: Any
 
 
 @attrs.frozen(kw_only=True)
 class ToolUseContent:
+    """A tool-call block, in assistant turns."""
+
     tool_use: ToolUse
 
 
@@ -90,6 +114,8 @@ ToolResultItem = TextContent | ImageContent | DocumentContent | JsonContent
 
 @attrs.frozen(kw_only=True)
 class ToolResult:
+    """The result of a tool call; ``status`` ``error`` marks a failed one."""
+
     tool_use_id: str
     content: tuple[ToolResultItem, ...]
     status: Literal["success", "error"] | None = None
@@ -97,26 +123,36 @@ class ToolResult:
 
 @attrs.frozen(kw_only=True)
 class ToolResultContent:
+    """A tool-result block, in user turns."""
+
     tool_result: ToolResult
 
 
 @attrs.frozen(kw_only=True)
 class ReasoningTextContent:
+    """Reasoning as readable text."""
+
     reasoning_text: ReasoningText
 
 
 @attrs.frozen(kw_only=True)
 class RedactedReasoningContent:
+    """Reasoning kept encrypted by the model: opaque bytes, returned as is."""
+
     redacted_content: bytes
 
 
 @attrs.frozen(kw_only=True)
 class ReasoningContent:
+    """A reasoning block: readable or redacted."""
+
     reasoning_content: ReasoningTextContent | RedactedReasoningContent
 
 
 @attrs.frozen(kw_only=True)
 class CachePointContent:
+    """A cache point between blocks: everything before it may be cached."""
+
     cache_point: CachePoint
 
 
@@ -134,6 +170,8 @@ SystemBlock = TextContent | CachePointContent
 
 @attrs.frozen(kw_only=True)
 class Message:
+    """One turn; Converse wants them alternating and starting with ``user``."""
+
     role: Literal["user", "assistant"]
     content: tuple[ContentBlock, ...]
 
@@ -143,11 +181,15 @@ class Message:
 
 @attrs.frozen(kw_only=True)
 class InputSchema:
+    """A tool's JSON Schema, wrapped in Converse's ``json`` member."""
+
     json: dict[str, Any]
 
 
 @attrs.frozen(kw_only=True)
 class ToolSpec:
+    """A tool the model may call."""
+
     name: str
     input_schema: InputSchema
     description: str | None = None
@@ -155,6 +197,8 @@ class ToolSpec:
 
 @attrs.frozen(kw_only=True)
 class ToolSpecEntry:
+    """A tool in ``toolConfig.tools`` (where cache points may also stand)."""
+
     tool_spec: ToolSpec
 
 
@@ -168,21 +212,29 @@ class EmptyChoice:
 
 @attrs.frozen(kw_only=True)
 class NamedTool:
+    """The tool a ``SpecificChoice`` forces."""
+
     name: str
 
 
 @attrs.frozen(kw_only=True)
 class AutoChoice:
+    """The model decides whether to call a tool."""
+
     auto: EmptyChoice = EmptyChoice()
 
 
 @attrs.frozen(kw_only=True)
 class AnyChoice:
+    """The model must call some tool."""
+
     any: EmptyChoice = EmptyChoice()
 
 
 @attrs.frozen(kw_only=True)
 class SpecificChoice:
+    """The model must call the named tool."""
+
     tool: NamedTool
 
 
@@ -191,12 +243,16 @@ ToolChoice = AutoChoice | AnyChoice | SpecificChoice
 
 @attrs.frozen(kw_only=True)
 class ToolConfig:
+    """The tools offered and, if set, the choice among them."""
+
     tools: tuple[ToolEntry, ...]
     tool_choice: ToolChoice | None = None
 
 
 @attrs.frozen(kw_only=True)
 class InferenceConfig:
+    """Sampling and length limits; ``top_k`` is not here (it goes in the additional fields)."""
+
     max_tokens: int | None = None
     temperature: float | None = None
     top_p: float | None = None
@@ -220,6 +276,8 @@ class ConverseRequest:
 
 @attrs.frozen(kw_only=True)
 class TokenUsage:
+    """Token counts; ``input_tokens`` excludes cache reads and writes."""
+
     input_tokens: int = 0
     output_tokens: int = 0
     total_tokens: int = 0
@@ -229,11 +287,15 @@ class TokenUsage:
 
 @attrs.frozen(kw_only=True)
 class Output:
+    """The ``output`` wrapper around the response message."""
+
     message: Message
 
 
 @attrs.frozen(kw_only=True)
 class ConverseResponse:
+    """A whole Converse answer; stop details beyond the reason sit in the additional fields."""
+
     output: Output
     stop_reason: str
     usage: TokenUsage
@@ -245,22 +307,30 @@ class ConverseResponse:
 
 @attrs.frozen(kw_only=True)
 class ToolUseStart:
+    """The id and name that open a tool block; its input follows in deltas."""
+
     tool_use_id: str
     name: str
 
 
 @attrs.frozen(kw_only=True)
 class BlockStart:
+    """What opens a block; only tool blocks are opened explicitly."""
+
     tool_use: ToolUseStart | None = None
 
 
 @attrs.frozen(kw_only=True)
 class ToolUseInput:
+    """The next piece of a tool call's input JSON."""
+
     input: str
 
 
 @attrs.frozen(kw_only=True)
 class ReasoningChunk:
+    """A piece of reasoning: text, its signature, or redacted bytes."""
+
     text: str | None = None
     signature: str | None = None
     redacted_content: bytes | None = None
@@ -268,16 +338,22 @@ class ReasoningChunk:
 
 @attrs.frozen(kw_only=True)
 class TextChunk:
+    """More text for a text block."""
+
     text: str
 
 
 @attrs.frozen(kw_only=True)
 class ToolUseChunk:
+    """More input for a tool block."""
+
     tool_use: ToolUseInput
 
 
 @attrs.frozen(kw_only=True)
 class ReasoningDelta:
+    """More reasoning for a reasoning block."""
+
     reasoning_content: ReasoningChunk
 
 
@@ -286,34 +362,46 @@ Delta = TextChunk | ToolUseChunk | ReasoningDelta
 
 @attrs.frozen(kw_only=True)
 class MessageStartEvent:
+    """The stream's first event."""
+
     role: str = "assistant"
 
 
 @attrs.frozen(kw_only=True)
 class ContentBlockStartEvent:
+    """An explicitly opened block (tool use) at ``content_block_index``."""
+
     content_block_index: int
     start: BlockStart
 
 
 @attrs.frozen(kw_only=True)
 class ContentBlockDeltaEvent:
+    """A delta for the block at ``content_block_index``; opens text and reasoning blocks."""
+
     content_block_index: int
     delta: Delta | None
 
 
 @attrs.frozen(kw_only=True)
 class ContentBlockStopEvent:
+    """The block at ``content_block_index`` is complete."""
+
     content_block_index: int
 
 
 @attrs.frozen(kw_only=True)
 class MessageStopEvent:
+    """Why the message ended; usage still follows in ``metadata``."""
+
     stop_reason: str
     additional_model_response_fields: dict[str, Any] | None = None
 
 
 @attrs.frozen(kw_only=True)
 class MetadataEvent:
+    """The final token usage, sent after ``messageStop``."""
+
     usage: TokenUsage
 
 
