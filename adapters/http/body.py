@@ -26,6 +26,11 @@ def _no_constants(name: str) -> Any:
 
 
 def parse_json(data: bytes) -> Any:
+    """The body's JSON value, with NaN, Infinity and too-deep nesting refused.
+
+    Raises:
+        InvalidRequestError: an empty body, invalid JSON or nesting Python cannot parse.
+    """
     if not data.strip():
         raise InvalidRequestError("request body is empty; expected a JSON object")
     try:

@@ -13,18 +13,20 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 SCOPE_KEY = "nexus_claude_api.disconnected"
-Scope = MutableMapping[str, Any]
+Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 class DisconnectSignal:
     """ASGI middleware: ``scope[SCOPE_KEY]`` is set once the client disconnects."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self._app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve HTTP requests with the disconnect event in ``scope``; pass other scopes through."""
         if scope["type"] != "http":
             await self._app(scope, receive, send)
             return

@@ -44,6 +44,7 @@ def classify(error: BaseException) -> tuple[int, str, str]:
 
 
 def error_body(kind: str, message: str, request_id: str | None) -> dict[str, Any]:
+    """Anthropic's JSON error body; ``request_id`` repeats the ``request-id`` header."""
     return {"type": "error", "error": {"type": kind, "message": message}, "request_id": request_id}
 
 
@@ -57,6 +58,7 @@ def _respond(req: falcon.asgi.Request, resp: falcon.asgi.Response, status: int, 
 async def handle_proxy_error(
     req: falcon.asgi.Request, resp: falcon.asgi.Response, error: Exception, params: Any
 ) -> None:
+    """Answer a domain error from ``ERROR_TABLE``; expected, so logged briefly."""
     status, kind, message = classify(error)
     log.info("request %s failed: %s %s", getattr(req.context, "request_id", "-"), status, type(error).__name__)
     _respond(req, resp, status, kind, message)
@@ -65,6 +67,7 @@ async def handle_proxy_error(
 async def handle_http_error(
     req: falcon.asgi.Request, resp: falcon.asgi.Response, error: Exception, params: Any
 ) -> None:
+    """Answer Falcon's own errors (unknown route, bad method...) in Anthropic's shape."""
     assert isinstance(error, falcon.HTTPError)
     status = error.status_code
     kind = "not_found_error" if status in (404, 405) else "invalid_request_error"
@@ -75,6 +78,7 @@ async def handle_http_error(
 async def handle_unexpected(
     req: falcon.asgi.Request, resp: falcon.asgi.Response, error: Exception, params: Any
 ) -> None:
+    """Answer a bug: logged with its traceback, answered 500 without its details."""
     log.error(
         "request %s: unexpected %s", getattr(req.context, "request_id", "-"), type(error).__name__, exc_info=error
     )

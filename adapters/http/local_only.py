@@ -21,6 +21,7 @@ class LocalOnly:
         self._check_host = check_host
 
     async def process_request(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
+        """Refuse requests from web pages (``Origin``) and, on loopback, for foreign hosts."""
         if req.get_header("Origin"):
             raise ForbiddenRequestError("requests from web pages are not accepted by nexus-claude-api")
         host = req.get_header("Host")

@@ -56,6 +56,7 @@ class MessagesResource:
         return self.relay.prepare(decode_request(data, beta_header))
 
     async def on_post(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
+        """Answer one message: whole JSON, or SSE opened only once Nexus has accepted it."""
         data = await read_body(req, self.max_body_bytes)
         betas = req.get_header("anthropic-beta", default="")
         prepared = await self.runner.run(self._decode, data, betas)
@@ -89,6 +90,7 @@ class CountTokensResource:
         return self.relay.count_tokens(prepared)
 
     async def on_post(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
+        """Answer ``{"input_tokens": n}``: Nexus's count, or the local estimate."""
         data = await read_body(req, self.max_body_bytes)
         count = await self.runner.run(self._count, data, req.get_header("anthropic-beta", default=""))
         resp.media = {"input_tokens": count}
@@ -101,9 +103,11 @@ class HealthResource:
     info: dict[str, Any]
 
     async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
+        """Report healthy, with the version, the Nexus host and the models served."""
         resp.media = {"status": "healthy", **self.info}
 
     async def on_head(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
+        """Answer 200 with no body."""
         resp.status = falcon.HTTP_200
 
 
@@ -117,6 +121,7 @@ def display_name(model_id: str) -> str:
 
 
 def model_info(model_id: str) -> dict[str, Any]:
+    """The Models API entry for one exposed model id."""
     return {"type": "model", "id": model_id, "display_name": display_name(model_id), "created_at": CREATED_AT}
 
 
@@ -147,9 +152,12 @@ def page(ids: tuple[str, ...], *, limit: int, after_id: str | None, before_id: s
 
 @attrs.frozen
 class ModelsResource:
+    """``GET /v1/models`` and ``GET /v1/models/{model_id}``: the exposed models."""
+
     catalog: ModelCatalog
 
     async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
+        """One page of the exposed models, paged by ``limit``, ``after_id`` and ``before_id``."""
         resp.media = page(
             self.catalog.exposed,
             limit=_limit(req),
@@ -158,5 +166,6 @@ class ModelsResource:
         )
 
     async def on_get_model(self, req: falcon.asgi.Request, resp: falcon.asgi.Response, model_id: str) -> None:
+        """The exposed model any Claude id resolves to; other ids are a 404."""
         # Raises ModelNotFoundError (404) for ids that are not Claude models.
         resp.media = model_info(self.catalog.resolve(model_id).exposed_id)

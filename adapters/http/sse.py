@@ -27,13 +27,14 @@ log = logging.getLogger("nexus_claude_api.http")
 _PING = a.PingEvent(type="ping")
 
 
-def sse(event: Any) -> SSEvent:
+def sse(event: a.StreamEvent) -> SSEvent:
     """Named SSE event: Claude Code ignores data-only events and stops streaming."""
     data = json.dumps(unstructure(event), separators=(",", ":"), ensure_ascii=False)
     return SSEvent(event=event.type, data=data.encode("utf-8"))
 
 
 def error_event(error: BaseException) -> a.ErrorEvent:
+    """An exception as the SSE ``error`` event that ends a stream already under way."""
     _, kind, message = classify(error)
     return a.ErrorEvent(type="error", error=a.ErrorDetail(type=kind, message=message))
 
@@ -55,12 +56,17 @@ async def stream_events(
     ping_interval: float,
     request_id: str,
 ) -> AsyncIterator[SSEvent]:
+    """The SSE events of a message stream, with pings while Nexus is silent.
+
+    Each batch is read in the thread pool; the client leaving closes the upstream at
+    once rather than after Nexus's next event.
+    """
     # This generator owns the stream: ``with`` closes the upstream however it ends,
     # client gone or Falcon closing the generator included.
     with stream:
         batches = iter(stream)
         gone: asyncio.Future[Any] = asyncio.ensure_future(disconnected.wait())
-        step: asyncio.Future[Any] | None = None
+        step: asyncio.Future[list[a.StreamEvent] | None] | None = None
         started, sent = time.perf_counter(), 0
         try:
             while True:

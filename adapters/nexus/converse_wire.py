@@ -100,7 +100,7 @@ converter = make_converter()
 UNREADABLE = (BaseValidationError, TypeError, ValueError, KeyError, AttributeError)
 
 # Stream events are named by the ``:event-type`` header, not by their payload.
-STREAM_EVENTS: dict[str, type] = {
+STREAM_EVENTS: dict[str, type[c.StreamEvent]] = {
     "messageStart": c.MessageStartEvent,
     "contentBlockStart": c.ContentBlockStartEvent,
     "contentBlockDelta": c.ContentBlockDeltaEvent,
@@ -126,6 +126,7 @@ def count_tokens_json(request: c.ConverseRequest) -> dict[str, Any]:
 
 
 def parse_response(body: Any) -> c.ConverseResponse:
+    """A Converse response from its JSON body; raises one of ``UNREADABLE`` when malformed."""
     return converter.structure(body, c.ConverseResponse)
 
 

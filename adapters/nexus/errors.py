@@ -47,6 +47,7 @@ def error_code(header: str | None) -> str:
 
 
 def upstream_error(status: int | None, code: str, message: str) -> errors.UpstreamError:
+    """The domain error for a Bedrock error: by its code first, else by HTTP status."""
     cls = _BY_CODE.get(code.lower()) or _BY_STATUS.get(status or 0, errors.UpstreamFailureError)
     label = code or f"HTTP {status}"
     if cls is errors.UpstreamAuthError:
@@ -62,6 +63,7 @@ def bedrock_message(body: Any) -> str:
 
 
 def error_from_response(response: requests.Response) -> errors.UpstreamError:
+    """The domain error for a failed Nexus response, from its headers and JSON body."""
     try:
         body = response.json()
     except ValueError:

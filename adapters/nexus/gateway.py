@@ -25,6 +25,7 @@ class BearerAuth(requests.auth.AuthBase):
         self._api_key = api_key
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        """Add the bearer header to ``request``."""
         request.headers["Authorization"] = f"Bearer {self._api_key}"
         return request
 
@@ -94,6 +95,11 @@ class RequestsConverseGateway:
         return response
 
     def converse(self, model_id: str, request: c.ConverseRequest) -> c.ConverseResponse:
+        """One whole Converse call.
+
+        Raises:
+            UpstreamError: a refusal, a transport failure, or a body this proxy cannot read.
+        """
         response = self._post(model_id, "converse", converse_wire.request_json(request), stream=False)
         with translated_errors(self._host):
             body = response.json()
@@ -103,12 +109,14 @@ class RequestsConverseGateway:
             raise UpstreamFailureError("Nexus sent a Converse response this proxy cannot read") from error
 
     def converse_stream(self, model_id: str, request: c.ConverseRequest) -> RequestsConverseStream:
+        """Open a ConverseStream call, its status checked; the caller must close the stream."""
         body = converse_wire.request_json(request)
         # Compression would make a gateway buffer the stream; ask for none.
         response = self._post(model_id, "converse-stream", body, stream=True, headers={"Accept-Encoding": "identity"})
         return RequestsConverseStream(response, self._host)
 
     def count_tokens(self, model_id: str, request: c.ConverseRequest) -> int:
+        """Nexus's CountTokens for ``request``, with a short timeout (callers have an estimate)."""
         body = converse_wire.count_tokens_json(request)
         response = self._post(model_id, "count-tokens", body, stream=False, timeout=self._count_timeout)
         with translated_errors(self._host):
