@@ -18,7 +18,7 @@ from adapters.http.threads import BlockingRunner
 from adapters.nexus.gateway import RequestsConverseGateway
 from domain.ports import ConverseGateway
 from domain.rules.loopback import is_loopback
-from domain.rules.models import ModelCatalog
+from domain.rules.models import MAX_OUTPUT_TOKENS, ModelCatalog
 from domain.services.counting import TokenCounter
 from domain.services.relay import MessageRelay
 from entrypoints.settings import Settings
@@ -40,7 +40,12 @@ def create_app(
 
     ``runner`` is the thread pool for blocking calls; tests pass one to watch it.
     """
-    catalog = ModelCatalog(main=settings.model, small=settings.small_model, upstream_ids=settings.upstream_model_ids)
+    catalog = ModelCatalog(
+        main=settings.model,
+        small=settings.small_model,
+        upstream_ids=settings.upstream_model_ids,
+        max_output_tokens={**MAX_OUTPUT_TOKENS, **settings.max_output_tokens},
+    )
     relay = MessageRelay(
         gateway=gateway, catalog=catalog, beta_allowlist=settings.beta_allowlist, counter=TokenCounter()
     )

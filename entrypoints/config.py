@@ -31,7 +31,7 @@ ENDPOINT_ENV_VAR = "NEXUS_ENDPOINT_URL"
 BASIC_KEYS = ("api_key", "endpoint_url", "model", "small_model")
 _NUMBER_KEYS = ("connect_timeout", "read_timeout")
 _LIST_KEYS = ("beta_allowlist", "extra_betas")
-ADVANCED_KEYS = ("upstream_model_ids", *_LIST_KEYS, *_NUMBER_KEYS)
+ADVANCED_KEYS = ("upstream_model_ids", "max_output_tokens", *_LIST_KEYS, *_NUMBER_KEYS)
 FILE_KEYS = (*BASIC_KEYS, *ADVANCED_KEYS)
 
 _log = logging.getLogger("nexus_claude_api.config")
@@ -175,6 +175,13 @@ def _is_text_map(value: Any) -> bool:
     return isinstance(value, dict) and all(_is_text(v) for v in value.values())
 
 
+def _is_token_map(value: Any) -> bool:
+    return isinstance(value, dict) and all(
+        _is_text(k) and isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 10_000_000
+        for k, v in value.items()
+    )
+
+
 def _is_positive_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
 
@@ -182,6 +189,7 @@ def _is_positive_number(value: Any) -> bool:
 _FILE_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
     **{key: (_is_text, "a non-empty string") for key in BASIC_KEYS},
     "upstream_model_ids": (_is_text_map, "an object of model id -> Nexus modelId strings"),
+    "max_output_tokens": (_is_token_map, "an object of model id -> a whole number of tokens"),
     **{key: (_is_text_list, "a list of non-empty strings") for key in _LIST_KEYS},
     **{key: (_is_positive_number, "a positive number of seconds") for key in _NUMBER_KEYS},
 }
@@ -191,6 +199,9 @@ def _apply_advanced(stored: Mapping[str, Any], source: str, values: dict[str, An
     if "upstream_model_ids" in stored:
         values["upstream_model_ids"] = dict(stored["upstream_model_ids"])
         sources["upstream_model_ids"] = source
+    if "max_output_tokens" in stored:
+        values["max_output_tokens"] = dict(stored["max_output_tokens"])
+        sources["max_output_tokens"] = source
     if "beta_allowlist" in stored or "extra_betas" in stored:
         # A given allowlist replaces the default; extra_betas only ever adds to it.
         base = stored.get("beta_allowlist", DEFAULT_BETA_ALLOWLIST)

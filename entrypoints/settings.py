@@ -30,6 +30,8 @@ class Settings:
     small_model: str = DEFAULT_MODEL
     # Exposed model id -> Nexus modelId, for ids Nexus spells differently.
     upstream_model_ids: dict[str, str] = attrs.field(factory=dict)
+    # Exposed model id -> the most output tokens it allows, over the built-in table.
+    max_output_tokens: dict[str, int] = attrs.field(factory=dict)
     beta_allowlist: tuple[str, ...] = DEFAULT_BETA_ALLOWLIST
     connect_timeout: float = 10.0
     read_timeout: float = 600.0

@@ -8,6 +8,7 @@ the table in ``adapters/http/errors.py``.
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 import attrs
@@ -43,6 +44,30 @@ def decode_request(data: bytes, beta_header: str) -> a.MessagesRequest:
     return attrs.evolve(request, betas=(*split_header([beta_header]), *request.betas))
 
 
+AUTO_MODE_WARNING = (
+    "Claude Code asked for auto mode's server-side safety check, which Bedrock cannot run; "
+    "its actions are refused or asked about until Claude Code runs its own check: start it "
+    "with CLAUDE_CODE_AUTO_MODE_SERVER=0 (the printed launch command sets it)"
+)
+
+
+class OnceNotice:
+    """A warning logged the first time it is due, then never again in this process."""
+
+    def __init__(self, message: str) -> None:
+        self._message = message
+        self._lock = threading.Lock()
+        self._given = False
+
+    def give(self) -> None:
+        """Log the warning unless it was already logged."""
+        with self._lock:
+            if self._given:
+                return
+            self._given = True
+        log.warning(self._message)
+
+
 @attrs.frozen
 class MessagesResource:
     """``POST /v1/messages``: one message, streamed as SSE or returned whole."""
@@ -51,9 +76,13 @@ class MessagesResource:
     runner: BlockingRunner
     max_body_bytes: int
     ping_interval: float = 15.0
+    auto_mode_notice: OnceNotice = attrs.field(factory=lambda: OnceNotice(AUTO_MODE_WARNING))
 
     def _decode(self, data: bytes, beta_header: str) -> Prepared:
-        return self.relay.prepare(decode_request(data, beta_header))
+        request = decode_request(data, beta_header)
+        if request.safeguards:  # accepted, never forwarded, never logged
+            self.auto_mode_notice.give()
+        return self.relay.prepare(request)
 
     async def on_post(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         """Answer one message: whole JSON, or SSE opened only once Nexus has accepted it."""

@@ -12,6 +12,12 @@ from domain.errors import ModelNotFoundError
 # Claude Code appends "[1m]" to ask for the 1M-context variant of a model.
 _CONTEXT_SUFFIX = re.compile(r"\[\w+\]$")
 _CLAUDE_ALIASES = {"opus", "sonnet", "haiku", "default", "best", "opusplan"}
+# The most output tokens each model allows (Anthropic's model table); a request shaped for
+# another model (Claude Code sends 128000 for newer ids) is clamped to it. The config
+# file's ``max_output_tokens`` overrides or extends this table.
+MAX_OUTPUT_TOKENS = {"claude-opus-4.6": 128_000, "claude-sonnet-4.6": 64_000, "claude-haiku-4.5": 64_000}
+# For an exposed model the table does not know: the smallest limit of the family.
+DEFAULT_MAX_OUTPUT_TOKENS = 64_000
 
 
 @attrs.frozen(kw_only=True)
@@ -20,6 +26,7 @@ class ResolvedModel:
 
     exposed_id: str
     upstream_id: str
+    max_output_tokens: int = DEFAULT_MAX_OUTPUT_TOKENS
 
 
 @attrs.frozen(kw_only=True)
@@ -29,6 +36,7 @@ class ModelCatalog:
     main: str
     small: str
     upstream_ids: Mapping[str, str] = attrs.field(factory=dict)
+    max_output_tokens: Mapping[str, int] = attrs.field(factory=lambda: dict(MAX_OUTPUT_TOKENS))
 
     @property
     def exposed(self) -> tuple[str, ...]:
@@ -56,4 +64,8 @@ class ModelCatalog:
             raise ModelNotFoundError(
                 f"model: {requested!r} is not available through this proxy; available models: {', '.join(self.exposed)}"
             )
-        return ResolvedModel(exposed_id=exposed, upstream_id=self.upstream_id(exposed))
+        return ResolvedModel(
+            exposed_id=exposed,
+            upstream_id=self.upstream_id(exposed),
+            max_output_tokens=self.max_output_tokens.get(exposed, DEFAULT_MAX_OUTPUT_TOKENS),
+        )

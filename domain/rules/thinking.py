@@ -43,14 +43,17 @@ def thinking_fields(
         return None
     if _last_assistant_turn_lacks_thinking(messages):
         return None
+    # ``display`` goes along as given: "summarized" and "omitted" are GA, "updates" rides
+    # on its beta; a Nexus that refuses it costs one retry without it (services/fallback).
+    display = {"display": thinking.display} if thinking.display else {}
     if thinking.type == "adaptive":
-        return {"type": "adaptive"}
+        return {"type": "adaptive", **display}
     budget = max(thinking.budget_tokens or MIN_BUDGET, MIN_BUDGET)
     if budget >= max_tokens:
         budget = max_tokens - 1
     if budget < MIN_BUDGET:
         return None
-    return {"type": "enabled", "budget_tokens": budget}
+    return {"type": "enabled", "budget_tokens": budget, **display}
 
 
 def effort(value: str | None) -> str | None:

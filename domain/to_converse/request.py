@@ -6,12 +6,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 
 import attrs
 
+from domain.rules import structured_output
 from domain.rules.betas import select_betas
 from domain.rules.caching import limit_cache_points
 from domain.rules.thinking import effort, thinking_fields
@@ -35,30 +35,40 @@ class Translation:
     dropped: tuple[str, ...] = ()
 
 
-def _system(request: a.MessagesRequest, extra: Iterable[str]) -> tuple[c.SystemBlock, ...] | None:
-    blocks: list[c.SystemBlock] = []
+# Claude Code 2.1.332's first system block; its suffix differs per session and sub-agent.
+BILLING_HEADER = "x-anthropic-billing-header:"
+
+
+def _system_blocks(request: a.MessagesRequest) -> tuple[a.TextBlock, ...]:
+    """The system prompt as blocks, without Claude Code's per-session billing line.
+
+    Anthropic strips that line by position; forwarded to Bedrock it would sit in front of
+    the first cache point and start a new cached prefix in every session and sub-agent.
+    """
     source = request.system
     if isinstance(source, str):
         source = (a.TextBlock(type="text", text=source),)
-    for block in source or ():
+    blocks = tuple(source or ())
+    if blocks and blocks[0].text.startswith(BILLING_HEADER):
+        return blocks[1:]
+    return blocks
+
+
+def _system(request: a.MessagesRequest) -> tuple[c.SystemBlock, ...] | None:
+    blocks: list[c.SystemBlock] = []
+    for block in _system_blocks(request):
         if block.text.strip():
             blocks.append(c.TextContent(text=block.text))
         if blocks and not isinstance(blocks[-1], c.CachePointContent):
             blocks.extend(cache_point(block.cache_control))
-    blocks.extend(c.TextContent(text=text) for text in extra)
     return tuple(blocks) or None
 
 
-def _format_instruction(config: a.OutputConfig | None) -> tuple[str, ...]:
-    # Structured output is not reliably accepted through Converse for every model, so a
-    # requested JSON schema becomes an instruction; the title request never fails on it.
-    if config is None or not config.format or "schema" not in config.format:
-        return ()
-    schema = json.dumps(config.format["schema"], separators=(",", ":"))
-    return (
-        "Respond with only a JSON object that matches this JSON schema, "
-        f"with no other text and no code fences: {schema}",
-    )
+def _output_config(config: a.OutputConfig | None) -> c.OutputConfig | None:
+    # Native structured output first; a Nexus that refuses it gets the instruction form
+    # on the retry (domain/services/fallback.py, rules/structured_output.py).
+    schema = structured_output.schema_json(config.format if config else None)
+    return structured_output.native_output_config(schema) if schema else None
 
 
 def _clamp(value: float | None) -> float | None:
@@ -73,7 +83,8 @@ def _inference(request: a.MessagesRequest, thinking_on: bool, max_tokens: int) -
         max_tokens=max_tokens,
         temperature=temperature,
         top_p=top_p,
-        stop_sequences=tuple(request.stop_sequences) if request.stop_sequences else None,
+        # Converse requires each stop sequence to be at least one character.
+        stop_sequences=tuple(s for s in request.stop_sequences or () if s) or None,
     )
 
 
@@ -84,34 +95,42 @@ def _dropped_fields(request: a.MessagesRequest) -> list[str]:
         "service_tier": request.service_tier,
         "container": request.container,
         "mcp_servers": request.mcp_servers,
+        "safeguards": request.safeguards,
     }
     return [name for name, value in present.items() if value is not None]
 
 
-def output_limit(request: a.MessagesRequest) -> int:
-    """The ``maxTokens`` Nexus gets: the body's (at least 1), else enough for counting.
+def output_limit(request: a.MessagesRequest, ceiling: int | None = None) -> int:
+    """The ``maxTokens`` Nexus gets: the body's (at least 1, at most ``ceiling``).
 
-    A count_tokens body has no ``max_tokens``; its thinking budget must still fit under
-    the limit, or the thinking rules would drop it and the count would come out low.
+    ``ceiling`` is what the served model allows; Claude Code shapes requests for the model
+    it thinks it talks to, and a newer one allows more. A count_tokens body has no
+    ``max_tokens``; its thinking budget must still fit under the limit, or the thinking
+    rules would drop it and the count would come out low.
     """
     if request.max_tokens is not None:
-        return max(request.max_tokens, 1)
-    budget = request.thinking.budget_tokens if request.thinking else None
-    return budget + 1 if budget else 4096
+        wanted = max(request.max_tokens, 1)
+    else:
+        budget = request.thinking.budget_tokens if request.thinking else None
+        wanted = budget + 1 if budget else 4096
+    return min(wanted, ceiling) if ceiling else wanted
 
 
-def translate_request(request: a.MessagesRequest, *, beta_allowlist: Iterable[str]) -> Translation:
+def translate_request(
+    request: a.MessagesRequest, *, beta_allowlist: Iterable[str], max_output_tokens: int | None = None
+) -> Translation:
     """Translate one request, streamed, whole or counted alike.
 
     Raises:
         InvalidRequestError: a block or tool cannot be expressed through Converse.
     """
-    limit = output_limit(request)
+    limit = output_limit(request, max_output_tokens)
     messages = convert_messages(request.messages)
     thinking = thinking_fields(request.thinking, limit, messages)
     tool_plan = plan_tools(request.tools, request.tool_choice, messages, forced_allowed=thinking is None)
     has_tools = tool_plan.config is not None
-    betas = select_betas(request.betas, beta_allowlist, has_tools=has_tools)
+    adaptive = thinking is not None and thinking.get("type") == "adaptive"
+    betas = select_betas(request.betas, beta_allowlist, has_tools=has_tools, adaptive_thinking=adaptive)
     extra: dict[str, Any] = {}
     if thinking is not None:
         extra["thinking"] = thinking
@@ -126,11 +145,12 @@ def translate_request(request: a.MessagesRequest, *, beta_allowlist: Iterable[st
         extra["anthropic_beta"] = list(betas.forwarded)
     converse_request = c.ConverseRequest(
         messages=messages,
-        system=_system(request, _format_instruction(request.output_config)),
+        system=_system(request),
         inference_config=_inference(request, thinking is not None, limit),
         tool_config=tool_plan.config,
         additional_model_request_fields=extra or None,
         additional_model_response_field_paths=(STOP_SEQUENCE_PATH,) if request.stop_sequences else None,
+        output_config=_output_config(request.output_config),
     )
     return Translation(
         request=limit_cache_points(converse_request),

@@ -68,6 +68,79 @@ ImageSource = Base64Source | UrlSource | FileSource
 DocumentSource = Base64Source | PlainTextSource | ContentSource | UrlSource | FileSource
 
 
+# --- citations -------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class CitationsConfig:
+    """A document's request that answers cite it."""
+
+    enabled: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class CharLocation:
+    """A cited span of a plain-text document, by character (end exclusive)."""
+
+    type: Literal["char_location"]
+    cited_text: str
+    document_index: int
+    document_title: str | None = None
+    start_char_index: int
+    end_char_index: int
+
+
+@attrs.frozen(kw_only=True)
+class PageLocation:
+    """A cited page range of a PDF (pages from 1, end exclusive)."""
+
+    type: Literal["page_location"]
+    cited_text: str
+    document_index: int
+    document_title: str | None = None
+    start_page_number: int
+    end_page_number: int
+
+
+@attrs.frozen(kw_only=True)
+class ContentBlockLocation:
+    """A cited range of a content document's blocks (end exclusive)."""
+
+    type: Literal["content_block_location"]
+    cited_text: str
+    document_index: int
+    document_title: str | None = None
+    start_block_index: int
+    end_block_index: int
+
+
+@attrs.frozen(kw_only=True)
+class SearchResultLocation:
+    """A cited range of a ``search_result`` block's content; only read back from clients."""
+
+    type: Literal["search_result_location"]
+    cited_text: str
+    search_result_index: int = 0
+    source: str = ""
+    title: str | None = None
+    start_block_index: int = 0
+    end_block_index: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class WebSearchResultLocation:
+    """A cited web search result; only read back from clients (Nexus has no web search)."""
+
+    type: Literal["web_search_result_location"]
+    cited_text: str
+    url: str = ""
+    title: str | None = None
+    encrypted_index: str = ""
+
+
+Citation = CharLocation | PageLocation | ContentBlockLocation | SearchResultLocation | WebSearchResultLocation
+
+
 # --- content blocks --------------------------------------------------------------------
 
 
@@ -78,6 +151,8 @@ class TextBlock:
     type: Literal["text"]
     text: str
     cache_control: CacheControl | None = None
+    # Model text that cites documents; clients send it back in later assistant turns.
+    citations: tuple[Citation, ...] | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -98,6 +173,7 @@ class DocumentBlock:
     title: str | None = None
     context: str | None = None
     cache_control: CacheControl | None = None
+    citations: CitationsConfig | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -164,8 +240,71 @@ class RedactedThinkingBlock:
     cache_control: CacheControl | None = None
 
 
+@attrs.frozen(kw_only=True)
+class ToolNameReference:
+    """A tool change naming a tool declared in ``tools`` (or added earlier)."""
+
+    type: Literal["tool_reference"]
+    name: str
+
+
+@attrs.frozen(kw_only=True)
+class McpToolReference:
+    """A tool change naming one tool of an MCP server."""
+
+    type: Literal["mcp_tool_reference"]
+    server_name: str
+    name: str
+
+
+@attrs.frozen(kw_only=True)
+class McpToolsetReference:
+    """A tool change naming every tool of an MCP server."""
+
+    type: Literal["mcp_toolset_reference"]
+    server_name: str
+
+
+@attrs.frozen(kw_only=True)
+class ToolDefinition:
+    """A tool change carrying the whole definition (an addition under ``inline-tools``)."""
+
+    type: Literal["tool_definition"]
+    definition: Tool
+
+
+ToolChangeTarget = ToolNameReference | McpToolReference | McpToolsetReference | ToolDefinition
+
+
+@attrs.frozen(kw_only=True)
+class ToolAdditionBlock:
+    """In a ``system`` message: from here on the model may call ``tool``."""
+
+    type: Literal["tool_addition"]
+    tool: ToolChangeTarget
+    cache_control: CacheControl | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ToolRemovalBlock:
+    """In a ``system`` message: from here on the model may no longer call ``tool``."""
+
+    type: Literal["tool_removal"]
+    tool: ToolChangeTarget
+    cache_control: CacheControl | None = None
+
+
+ToolChangeBlock = ToolAdditionBlock | ToolRemovalBlock
 ContentBlock = (
-    TextBlock | ImageBlock | DocumentBlock | ToolUseBlock | ToolResultBlock | ThinkingBlock | RedactedThinkingBlock
+    TextBlock
+    | ImageBlock
+    | DocumentBlock
+    | ToolUseBlock
+    | ToolResultBlock
+    | ThinkingBlock
+    | RedactedThinkingBlock
+    | ToolAdditionBlock
+    | ToolRemovalBlock
 )
 ResponseBlock = TextBlock | ToolUseBlock | ThinkingBlock | RedactedThinkingBlock
 
@@ -191,6 +330,8 @@ class Tool:
     description: str | None = None
     type: str | None = None
     cache_control: CacheControl | None = None
+    # Tool search: the tool stays out of the model's view until the history loads it.
+    defer_loading: bool | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -241,6 +382,9 @@ class MessagesRequest:
     service_tier: str | None = None
     container: Any = None
     mcp_servers: Any = None
+    # Claude Code's auto-mode safety check request; Bedrock cannot run it. Kept opaque:
+    # its classifier_context holds local paths, rules and git remotes.
+    safeguards: Any = attrs.field(default=None, repr=False)
     betas: tuple[str, ...] = ()
 
 
@@ -248,13 +392,33 @@ class MessagesRequest:
 
 
 @attrs.frozen(kw_only=True)
+class CacheCreation:
+    """Cache writes split by lifetime; Claude Code prices the two differently."""
+
+    ephemeral_5m_input_tokens: int = 0
+    ephemeral_1h_input_tokens: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class OutputTokensDetails:
+    """What the output tokens were spent on; ``output_tokens`` still counts them all."""
+
+    thinking_tokens: int = 0
+
+
+@attrs.frozen(kw_only=True)
 class Usage:
-    """Token counts; ``input_tokens`` excludes both cache buckets."""
+    """Token counts; ``input_tokens`` excludes both cache buckets.
+
+    ``cache_creation`` and ``output_tokens_details`` are left out unless Nexus reported them.
+    """
 
     input_tokens: int = 0
     output_tokens: int = 0
     cache_creation_input_tokens: int = 0
     cache_read_input_tokens: int = 0
+    cache_creation: CacheCreation | None = None
+    output_tokens_details: OutputTokensDetails | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -306,7 +470,15 @@ class SignatureDelta:
     signature: str
 
 
-BlockDelta = TextDelta | InputJsonDelta | ThinkingDelta | SignatureDelta
+@attrs.frozen(kw_only=True)
+class CitationsDelta:
+    """One more citation for an open text block."""
+
+    type: Literal["citations_delta"]
+    citation: Citation
+
+
+BlockDelta = TextDelta | InputJsonDelta | ThinkingDelta | SignatureDelta | CitationsDelta
 
 
 @attrs.frozen(kw_only=True)

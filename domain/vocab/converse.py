@@ -46,12 +46,24 @@ class Image:
 
 
 @attrs.frozen(kw_only=True)
+class CitationsConfig:
+    """Whether answers may cite a document."""
+
+    enabled: bool
+
+
+@attrs.frozen(kw_only=True)
 class Document:
-    """A document: its ``format`` (pdf, txt...), a ``name`` unique in the request, and content."""
+    """A document: its ``format`` (pdf, txt...), a ``name`` unique in the request, and content.
+
+    ``context`` is extra text for the model about the document; ``citations`` lets answers cite it.
+    """
 
     format: str
     name: str
     source: BytesSource | TextSource
+    context: str | None = None
+    citations: CitationsConfig | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -156,6 +168,71 @@ class CachePointContent:
     cache_point: CachePoint
 
 
+# --- citations -------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class DocumentSpan:
+    """Where a citation points in the request's ``document_index``-th document.
+
+    Characters, pages or chunks, by which ``CitationLocation`` member holds it.
+    """
+
+    document_index: int = 0
+    start: int = 0
+    end: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class DocumentCharLocation:
+    """A character range of a text document."""
+
+    document_char: DocumentSpan
+
+
+@attrs.frozen(kw_only=True)
+class DocumentPageLocation:
+    """A page range of a PDF."""
+
+    document_page: DocumentSpan
+
+
+@attrs.frozen(kw_only=True)
+class DocumentChunkLocation:
+    """A chunk range of a document given as content."""
+
+    document_chunk: DocumentSpan
+
+
+# Web and search-result locations are not modelled: the proxy sends neither source.
+CitationLocation = DocumentCharLocation | DocumentPageLocation | DocumentChunkLocation
+
+
+@attrs.frozen(kw_only=True)
+class Citation:
+    """One citation: the cited document's ``title`` (its name), the cited text, and where."""
+
+    title: str | None = None
+    source: str | None = None
+    source_content: tuple[TextContent, ...] = ()
+    location: CitationLocation | None = None
+
+
+@attrs.frozen(kw_only=True)
+class CitationsBlock:
+    """Generated text and the citations that back it."""
+
+    content: tuple[TextContent, ...] = ()
+    citations: tuple[Citation, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class CitationsContent:
+    """A cited part of an answer (documents sent with citations enabled)."""
+
+    citations_content: CitationsBlock
+
+
 ContentBlock = (
     TextContent
     | ImageContent
@@ -164,6 +241,7 @@ ContentBlock = (
     | ToolResultContent
     | ReasoningContent
     | CachePointContent
+    | CitationsContent
 )
 SystemBlock = TextContent | CachePointContent
 
@@ -260,6 +338,37 @@ class InferenceConfig:
 
 
 @attrs.frozen(kw_only=True)
+class JsonSchemaStructure:
+    """A JSON schema for structured output; Converse takes the schema as a JSON string."""
+
+    schema: str
+    name: str | None = None
+    description: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class TextFormatStructure:
+    """The ``structure`` union of ``textFormat``: only ``jsonSchema`` exists."""
+
+    json_schema: JsonSchemaStructure
+
+
+@attrs.frozen(kw_only=True)
+class TextFormat:
+    """Native structured output: the answer is JSON matching ``structure``."""
+
+    type: str
+    structure: TextFormatStructure
+
+
+@attrs.frozen(kw_only=True)
+class OutputConfig:
+    """Converse ``outputConfig``: native structured output."""
+
+    text_format: TextFormat | None = None
+
+
+@attrs.frozen(kw_only=True)
 class ConverseRequest:
     """A Converse body; ``modelId`` travels in the path, never here."""
 
@@ -269,9 +378,18 @@ class ConverseRequest:
     tool_config: ToolConfig | None = None
     additional_model_request_fields: dict[str, Any] | None = None
     additional_model_response_field_paths: tuple[str, ...] | None = None
+    output_config: OutputConfig | None = None
 
 
 # --- response --------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class CacheDetail:
+    """Cache writes of one lifetime (``ttl`` ``5m`` or ``1h``)."""
+
+    ttl: str
+    input_tokens: int = 0
 
 
 @attrs.frozen(kw_only=True)
@@ -283,6 +401,8 @@ class TokenUsage:
     total_tokens: int = 0
     cache_read_input_tokens: int | None = None
     cache_write_input_tokens: int | None = None
+    # The writes split by lifetime, 1h first.
+    cache_details: tuple[CacheDetail, ...] | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -357,7 +477,14 @@ class ReasoningDelta:
     reasoning_content: ReasoningChunk
 
 
-Delta = TextChunk | ToolUseChunk | ReasoningDelta
+@attrs.frozen(kw_only=True)
+class CitationDelta:
+    """A citation for the text block at this index; it may come before the block's text."""
+
+    citation: Citation
+
+
+Delta = TextChunk | ToolUseChunk | ReasoningDelta | CitationDelta
 
 
 @attrs.frozen(kw_only=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from adapters.nexus.converse_wire import request_json
 from domain.errors import UpstreamRejectedError
 from domain.rules.betas import DEFAULT_BETA_ALLOWLIST
+from domain.rules.structured_output import without_native_output
 from domain.services.cooldown import Cooldown
 from domain.services.relay import call_with_beta_fallback
 from domain.to_converse.request import Translation, translate_request
@@ -118,16 +120,20 @@ def test_unsigned_thinking_is_never_sent_and_counts_as_missing() -> None:
     assert "thinking" not in (out.additional_model_request_fields or {})
 
 
-def test_structured_output_becomes_an_instruction() -> None:
+def test_structured_output_goes_native_with_the_instruction_as_its_fallback() -> None:
     schema = {"type": "object", "properties": {"title": {"type": "string"}}}
     out = translate(
         msg("user", "name this session"),
         system="Generate a title",
         output_config=a.OutputConfig(effort="high", format={"type": "json_schema", "schema": schema}),
     ).request
-    last = out.system[-1]  # type: ignore[index]
-    assert isinstance(last, c.TextContent) and '"title"' in last.text and "JSON" in last.text
+    assert out.output_config is not None and out.output_config.text_format is not None
+    assert json.loads(out.output_config.text_format.structure.json_schema.schema) == schema
     assert out.additional_model_request_fields == {"output_config": {"effort": "high"}}
+    fallback = without_native_output(out)
+    assert fallback is not None and fallback.output_config is None
+    last = fallback.system[-1]  # type: ignore[index]
+    assert isinstance(last, c.TextContent) and '"title"' in last.text and "JSON" in last.text
 
 
 # --- prompt caching --------------------------------------------------------------------
