@@ -56,6 +56,10 @@ def claude_code_command(settings: Settings) -> str:
         # Tool search defers tools to be expanded server-side from `tool_reference` blocks,
         # which Converse cannot do: send every tool definition up front instead.
         "ENABLE_TOOL_SEARCH": "false",
+        # Auto mode's safety check runs on Anthropic's server, which Bedrock cannot reach;
+        # this brings back Claude Code's own classifier (one or two extra model calls per
+        # checked action) instead of refusing every risky action.
+        "CLAUDE_CODE_AUTO_MODE_SERVER": "0",
     }
     assignments = " ".join(f"{name}={shlex.quote(value)}" for name, value in env.items())
     return f"{assignments} claude"
