@@ -12,11 +12,13 @@ import attrs
 
 from domain.errors import InvalidRequestError, UpstreamRejectedError
 from domain.ports import ConverseGateway, ConverseStream
+from domain.rules.betas import CONTEXT_1M
 from domain.rules.models import ModelCatalog, ResolvedModel
 from domain.rules.rejections import RequestSize, reword_rejection
 from domain.rules.token_estimate import estimate_tokens
 from domain.services.cooldown import Cooldown
 from domain.services.counting import TokenCounter
+from domain.services.fallback import call_with_fallback, sent_betas
 from domain.to_anthropic.response import new_message_id, translate_response
 from domain.to_anthropic.stream import StreamTranslator, message_start
 from domain.to_converse.request import Translation, translate_request
@@ -24,6 +26,12 @@ from domain.vocab import anthropic as a
 from domain.vocab import converse as c
 
 T = TypeVar("T")
+
+# Claude's context window on Nexus, by whether ``context-1m-2025-08-07`` went with the call.
+_CONTEXT_WINDOW = {True: 1_000_000, False: 200_000}
+
+# The old name, until tests/unit/test_translate_claude_code.py imports ``call_with_fallback``.
+call_with_beta_fallback = call_with_fallback
 
 
 @attrs.frozen(kw_only=True)
@@ -34,40 +42,21 @@ class Prepared:
     model: ResolvedModel
     translation: Translation
 
-    def reworded(self, error: UpstreamRejectedError) -> UpstreamRejectedError:
-        """The rejection in the words Claude Code acts on (see ``domain.rules.rejections``)."""
-        request = self.translation.request
+    def reworded(self, error: UpstreamRejectedError, sent: c.ConverseRequest | None = None) -> UpstreamRejectedError:
+        """The rejection in the words Claude Code acts on (see ``domain.rules.rejections``).
+
+        Args:
+            error: Nexus's 400.
+            sent: the request Nexus refused, after any fallback; the translation when not given.
+        """
+        request = sent or self.translation.request
         max_tokens = request.inference_config.max_tokens if request.inference_config else None
-        size = RequestSize(input_tokens=estimate_tokens(request), max_tokens=max_tokens or 0)
+        size = RequestSize(
+            input_tokens=estimate_tokens(request),
+            max_tokens=max_tokens or 0,
+            context_limit=_CONTEXT_WINDOW[CONTEXT_1M in sent_betas(request)],
+        )
         return UpstreamRejectedError(reword_rejection(error.message, size))
-
-
-def _without_betas(request: c.ConverseRequest) -> c.ConverseRequest | None:
-    fields = request.additional_model_request_fields or {}
-    if "anthropic_beta" not in fields:
-        return None
-    rest = {k: v for k, v in fields.items() if k != "anthropic_beta"}
-    return attrs.evolve(request, additional_model_request_fields=rest or None)
-
-
-def call_with_beta_fallback(
-    call: Callable[[c.ConverseRequest], T], request: c.ConverseRequest, *, model_id: str, refused: Cooldown
-) -> T:
-    """Call Nexus; if it rejects a beta flag, retry once without any, and remember.
-
-    The allowlist is a guess about what this Nexus model accepts; a wrong guess must
-    not cost the user their turn, nor a failed round trip on every later request.
-    """
-    if refused.on_hold(model_id):
-        request = _without_betas(request) or request
-    try:
-        return call(request)
-    except UpstreamRejectedError as error:
-        retry = _without_betas(request)
-        if retry is None or "beta" not in error.message.lower():
-            raise
-        refused.hold(model_id)
-        return call(retry)
 
 
 @attrs.define
@@ -83,6 +72,8 @@ class MessageStream:
     translator: StreamTranslator
     first: a.MessageStartEvent
     prepared: Prepared
+    # The request that opened the upstream, after any fallback.
+    sent: c.ConverseRequest | None = None
 
     def __iter__(self) -> Iterator[list[a.StreamEvent]]:
         try:
@@ -95,7 +86,7 @@ class MessageStream:
                     return
             yield self.translator.finish()
         except UpstreamRejectedError as error:
-            raise self.prepared.reworded(error) from error
+            raise self.prepared.reworded(error, self.sent) from error
 
     def close(self) -> None:
         """Release the upstream connection now (idempotent)."""
@@ -113,15 +104,17 @@ class MessageRelay:
     """The messages use case: validate and translate, call Nexus, translate back.
 
     Counts, single responses and streams share one gateway-call path, so the
-    beta-flag fallback and the rewording of rejections apply to all three.
+    optional-field fallback and the rewording of rejections apply to all three.
+    Answers name the model that served them (``exposed_id``), not the id asked for:
+    Claude Code prices ``/cost`` and tells the model its "exact model ID" by it.
     """
 
     gateway: ConverseGateway
     catalog: ModelCatalog
     beta_allowlist: tuple[str, ...]
     counter: TokenCounter
-    # Models whose Nexus refused our beta flags: sent none for a while.
-    betas_refused: Cooldown = attrs.field(factory=Cooldown)
+    # (model, optional field) pairs Nexus refused: left out for a while (services/fallback.py).
+    fields_refused: Cooldown = attrs.field(factory=Cooldown)
 
     def prepare(self, request: a.MessagesRequest, *, counting: bool = False) -> Prepared:
         """Resolve the model and translate; raises the client's errors before any call."""
@@ -137,40 +130,50 @@ class MessageRelay:
 
     def count_tokens(self, prepared: Prepared) -> int:
         """Input tokens of the request as it would go to Nexus; never raises."""
-        # The same call path as generation (beta fallback and its memory included).
+        # The same call path as generation (the fallback and its memory included).
         return self.counter.count(
             prepared.model.upstream_id,
             prepared.translation.request,
-            lambda _: self._call(prepared, self.gateway.count_tokens),
+            lambda _: self._call(prepared, self.gateway.count_tokens)[0],
         )
 
-    def _call(self, prepared: Prepared, operation: Callable[[str, c.ConverseRequest], T]) -> T:
-        """One gateway call with the beta fallback, rejections in Claude Code's words."""
+    def _call(
+        self, prepared: Prepared, operation: Callable[[str, c.ConverseRequest], T]
+    ) -> tuple[T, c.ConverseRequest]:
+        """The one gateway-call path: the fallback, rejections in Claude Code's words.
+
+        Returns Nexus's answer and the request that earned it.
+        """
+        model_id = prepared.model.upstream_id
+        sent: list[c.ConverseRequest] = []
+
+        def send(body: c.ConverseRequest) -> T:
+            sent.append(body)
+            return operation(model_id, body)
+
         try:
-            model_id = prepared.model.upstream_id
-            return call_with_beta_fallback(
-                lambda body: operation(model_id, body),
-                prepared.translation.request,
-                model_id=model_id,
-                refused=self.betas_refused,
+            result = call_with_fallback(
+                send, prepared.translation.request, model_id=model_id, refused=self.fields_refused
             )
         except UpstreamRejectedError as error:
-            raise prepared.reworded(error) from error
+            raise prepared.reworded(error, sent[-1] if sent else None) from error
+        return result, sent[-1]
 
     def create(self, prepared: Prepared) -> a.MessagesResponse:
         """One whole message from Nexus, in Anthropic's shape."""
-        response = self._call(prepared, self.gateway.converse)
+        response, _ = self._call(prepared, self.gateway.converse)
         return translate_response(
-            response, model=prepared.request.model, tool_names=prepared.translation.original_tool_names
+            response, model=prepared.model.exposed_id, tool_names=prepared.translation.original_tool_names
         )
 
     def open_stream(self, prepared: Prepared) -> MessageStream:
         """Open the upstream stream now, so failures surface before the response starts."""
-        upstream = self._call(prepared, self.gateway.converse_stream)
-        estimate = estimate_tokens(prepared.translation.request)
+        upstream, sent = self._call(prepared, self.gateway.converse_stream)
+        estimate = estimate_tokens(sent)
         return MessageStream(
             upstream=upstream,
             translator=StreamTranslator(tool_names=prepared.translation.original_tool_names, input_estimate=estimate),
-            first=message_start(new_message_id(), prepared.request.model, estimate),
+            first=message_start(new_message_id(), prepared.model.exposed_id, estimate),
             prepared=prepared,
+            sent=sent,
         )
