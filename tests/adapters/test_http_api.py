@@ -67,7 +67,8 @@ def test_sonnet_and_haiku_ids_go_to_the_exposed_model(
 ) -> None:
     for model in ("claude-sonnet-4-5-20250929", "claude-3-5-haiku-20241022", "sonnet[1m]"):
         result = client.simulate_post("/v1/messages", json={**HELLO, "model": model})
-        assert result.json["model"] == model
+        # The model that served the request, not the alias asked for (pitfalls.md #25).
+        assert result.json["model"] == "claude-opus-4.6"
     assert [model_id for _, model_id, _ in gateway.calls] == ["claude-opus-4.6"] * 3
 
 

@@ -71,7 +71,8 @@ def test_text_message_reaches_nexus_as_a_valid_converse_call(
 
 def test_aliases_are_resolved_before_nexus_sees_them(client: anthropic.Anthropic, fake_nexus: FakeNexus) -> None:
     for model in ("claude-sonnet-4-5-20250929", "claude-3-5-haiku-20241022", "haiku"):
-        assert client.messages.create(**{**HELLO, "model": model}).model == model
+        # The model that served the request, not the alias asked for (pitfalls.md #25).
+        assert client.messages.create(**{**HELLO, "model": model}).model == "claude-opus-4.6"
     assert {r.model_id for r in fake_nexus.requests} == {"claude-opus-4.6"}
 
 
