@@ -14,6 +14,7 @@ import attrs
 from domain.rules import structured_output
 from domain.rules.betas import select_betas
 from domain.rules.caching import limit_cache_points
+from domain.rules.media import fit_media
 from domain.rules.thinking import effort, thinking_fields
 from domain.to_converse.content import cache_point
 from domain.to_converse.conversation import convert_messages
@@ -122,12 +123,16 @@ def translate_request(
     """Translate one request, streamed, whole or counted alike.
 
     Raises:
-        InvalidRequestError: a block or tool cannot be expressed through Converse.
+        InvalidRequestError: a block or tool cannot be expressed through Converse, or a
+            block of the newest turn is beyond Bedrock's media limits.
     """
     limit = output_limit(request, max_output_tokens)
-    messages = convert_messages(request.messages)
+    media = fit_media(request.messages)
+    messages = convert_messages(media.messages)
     thinking = thinking_fields(request.thinking, limit, messages)
-    tool_plan = plan_tools(request.tools, request.tool_choice, messages, forced_allowed=thinking is None)
+    tool_plan = plan_tools(
+        request.tools, request.tool_choice, messages, forced_allowed=thinking is None, history=request.messages
+    )
     has_tools = tool_plan.config is not None
     adaptive = thinking is not None and thinking.get("type") == "adaptive"
     betas = select_betas(request.betas, beta_allowlist, has_tools=has_tools, adaptive_thinking=adaptive)
@@ -156,5 +161,9 @@ def translate_request(
         request=limit_cache_points(converse_request),
         original_tool_names=tool_plan.original_names,
         thinking=thinking is not None,
-        dropped=(*_dropped_fields(request), *(f"anthropic-beta {flag}" for flag in betas.dropped)),
+        dropped=(
+            *_dropped_fields(request),
+            *(f"anthropic-beta {flag}" for flag in betas.dropped),
+            *((f"{media.stubbed} older media",) if media.stubbed else ()),
+        ),
     )
