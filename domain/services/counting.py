@@ -27,9 +27,10 @@ from domain.vocab import converse as c
 
 
 def _means_unavailable(error: UpstreamError) -> bool:
-    # A 400 on a count is about the model or the fields counting takes ("doesn't support
-    # counting tokens", an extraneous key), the same for every request; throttling and
-    # overload pass.
+    # A 400 from Nexus on a count is about the model or the fields counting takes ("doesn't
+    # support counting tokens", an extraneous key), the same for every request; throttling
+    # and overload pass. The proxy's own 400 (``InvalidRequestError``, raised before any
+    # call) is no ``UpstreamError``: it never gets here, and never marks a model.
     return isinstance(
         error,
         UpstreamRejectedError
@@ -55,6 +56,7 @@ class TokenCounter:
         """``upstream``'s count (Nexus CountTokens) when it can give one, else the local estimate.
 
         Never raises an ``UpstreamError``: a count is advice, not worth failing a turn for.
+        Local validation errors (``InvalidRequestError``) pass through unchanged.
         """
         if not self.available(model_id):
             return estimate_tokens(request)

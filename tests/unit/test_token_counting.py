@@ -101,6 +101,17 @@ def test_passing_trouble_falls_back_without_being_remembered() -> None:
     assert counter.available("m")
 
 
+def test_a_local_400_is_the_clients_error_and_marks_no_model() -> None:
+    # Raised before any call to Nexus (our validation), so it says nothing about the model.
+    gateway = FakeConverseGateway(on_count=failing(errors.InvalidRequestError("messages: at least one message")))
+    counter = TokenCounter()
+    with pytest.raises(errors.InvalidRequestError):
+        counter.count("m", request(), upstream(gateway))
+    assert counter.available("m")
+    gateway.on_count = lambda _: 5
+    assert counter.count("m", request(), upstream(gateway)) == 5
+
+
 def test_estimate_is_never_zero_and_grows_with_every_kind_of_content() -> None:
     steps = [
         request(c.TextContent(text="a")),
