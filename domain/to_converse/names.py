@@ -15,6 +15,8 @@ _NAME_OK = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 _ID_OK = re.compile(r"^[a-zA-Z0-9_.:-]{1,64}$")
 _NAME_BAD_CHARS = re.compile(r"[^a-zA-Z0-9_-]")
 _ID_BAD_CHARS = re.compile(r"[^a-zA-Z0-9_.:-]")
+# Claude Code's own cleaning of MCP server and tool names (anthropic.md 1.3).
+_MCP_BAD_CHARS = re.compile(r"[^a-zA-Z0-9_-]")
 
 
 def _digest(text: str) -> str:
@@ -35,3 +37,13 @@ def converse_tool_name(name: str) -> str:
 def converse_tool_use_id(tool_use_id: str) -> str:
     """The id Converse sees for an Anthropic tool-use id."""
     return tool_use_id if _ID_OK.match(tool_use_id) else _rename(tool_use_id, _ID_BAD_CHARS)
+
+
+def mcp_tool_prefix(server_name: str) -> str:
+    """The prefix Claude Code gives every tool of an MCP server: ``mcp__<server>__``."""
+    return f"mcp__{_MCP_BAD_CHARS.sub('_', server_name)}__"
+
+
+def mcp_tool_name(server_name: str, name: str) -> str:
+    """The tool name Claude Code declares for tool ``name`` of MCP server ``server_name``."""
+    return mcp_tool_prefix(server_name) + _MCP_BAD_CHARS.sub("_", name)

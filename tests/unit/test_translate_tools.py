@@ -171,9 +171,10 @@ def test_images_become_raw_bytes_also_inside_tool_results() -> None:
         tools=(tool(),),
     )
     tool_result, gif = out.messages[2].content
+    assert isinstance(tool_result, c.ToolResultContent)
     assert tool_result.tool_result.content[1] == c.ImageContent(
         image=c.Image(format="png", source=c.BytesSource(bytes=PNG))
-    )  # type: ignore[union-attr]
+    )
     assert gif == c.ImageContent(image=c.Image(format="gif", source=c.BytesSource(bytes=b"GIF89a..")))
 
 
@@ -206,9 +207,10 @@ def test_documents_get_unique_converse_names_and_the_required_text_block() -> No
     out = convert(msg("user", pdf, txt))
     first, second, note = out.messages[0].content
     assert first.document == c.Document(format="pdf", name="report v2 pdf 1", source=c.BytesSource(bytes=PDF))  # type: ignore[union-attr]
+    assert isinstance(second, c.DocumentContent)
     assert second.document == c.Document(
         format="txt", name="report v2 pdf 2", source=c.BytesSource(bytes=b"plain words")
-    )  # type: ignore[union-attr]
+    )
     assert note == c.TextContent(text=DOCUMENT_NOTE)
 
 
@@ -247,5 +249,5 @@ def test_search_results_and_tool_references_are_kept_as_text() -> None:
     items = out.messages[2].content[0].tool_result.content  # type: ignore[union-attr]
     assert items == (
         c.TextContent(text="Docs\nhttps://docs.example/a\nfound it"),
-        c.TextContent(text="(tool reference: mcp__db__query)"),
+        c.TextContent(text="Tool mcp__db__query is now available."),
     )
