@@ -8,6 +8,7 @@ import string
 from collections.abc import Mapping
 from typing import Any
 
+from domain.to_anthropic.citations import cited_text_block
 from domain.vocab import anthropic as a
 from domain.vocab import converse as c
 
@@ -38,14 +39,47 @@ def stop_sequence(fields: Mapping[str, Any] | None) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def usage(tokens: c.TokenUsage) -> a.Usage:
-    """Converse token usage as Anthropic usage, with missing cache counts as 0."""
+def cache_creation(tokens: c.TokenUsage) -> a.CacheCreation | None:
+    """Cache writes split by lifetime; None when Nexus reported neither a split nor writes.
+
+    Without ``cacheDetails`` the writes count as 5m ones, the lifetime of a ``cachePoint``
+    that names none.
+    """
+    if tokens.cache_details is None:
+        written = tokens.cache_write_input_tokens or 0
+        return a.CacheCreation(ephemeral_5m_input_tokens=written) if written > 0 else None
+    by_ttl = {"5m": 0, "1h": 0}
+    for detail in tokens.cache_details:
+        if detail.ttl in by_ttl:
+            by_ttl[detail.ttl] += detail.input_tokens
+    return a.CacheCreation(ephemeral_5m_input_tokens=by_ttl["5m"], ephemeral_1h_input_tokens=by_ttl["1h"])
+
+
+def output_details(fields: Mapping[str, Any] | None) -> a.OutputTokensDetails | None:
+    """Thinking tokens, which Claude reports (when asked) under ``usage.output_tokens_details``."""
+    reported = (fields or {}).get("usage")
+    details = reported.get("output_tokens_details") if isinstance(reported, Mapping) else None
+    thinking = details.get("thinking_tokens") if isinstance(details, Mapping) else None
+    if type(thinking) is not int:
+        return None
+    return a.OutputTokensDetails(thinking_tokens=thinking)
+
+
+def usage(tokens: c.TokenUsage, fields: Mapping[str, Any] | None = None) -> a.Usage:
+    """Converse token usage as Anthropic usage, with missing cache counts as 0.
+
+    Args:
+        tokens: Converse's usage.
+        fields: the response's ``additionalModelResponseFields``, where thinking tokens are.
+    """
     # Converse's inputTokens already excludes both cache buckets, as Anthropic's does.
     return a.Usage(
         input_tokens=tokens.input_tokens,
         output_tokens=tokens.output_tokens,
         cache_read_input_tokens=tokens.cache_read_input_tokens or 0,
         cache_creation_input_tokens=tokens.cache_write_input_tokens or 0,
+        cache_creation=cache_creation(tokens),
+        output_tokens_details=output_details(fields),
     )
 
 
@@ -62,6 +96,8 @@ def response_block(block: c.ContentBlock, tool_names: Mapping[str, str]) -> a.Re
             return a.ThinkingBlock(type="thinking", thinking=r.text, signature=r.signature or "")
         case c.ReasoningContent(reasoning_content=c.RedactedReasoningContent(redacted_content=data)):
             return a.RedactedThinkingBlock(type="redacted_thinking", data=base64.b64encode(data).decode())
+        case c.CitationsContent(citations_content=cited):
+            return cited_text_block(cited)
     return None
 
 
@@ -80,5 +116,5 @@ def translate_response(
         content=tuple(b for b in blocks if b is not None),
         stop_reason=stop_reason(response.stop_reason),
         stop_sequence=stop_sequence(response.additional_model_response_fields),
-        usage=usage(response.usage),
+        usage=usage(response.usage, response.additional_model_response_fields),
     )

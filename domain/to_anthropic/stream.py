@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping
+from typing import Any
 
 import attrs
 
 from domain.errors import UpstreamFailureError
+from domain.to_anthropic.citations import citation
 from domain.to_anthropic.response import stop_reason, stop_sequence, usage
 from domain.vocab import anthropic as a
 from domain.vocab import converse as c
@@ -51,6 +53,8 @@ class StreamTranslator:
     _open: dict[int, _OpenBlock] = attrs.field(factory=dict)
     _next_index: int = 0
     _stop: a.StopInfo | None = None
+    # messageStop's additional fields, where thinking tokens are; usage comes after them.
+    _stop_fields: Mapping[str, Any] | None = None
     done: bool = False
 
     def feed(self, event: c.StreamEvent) -> list[a.StreamEvent]:
@@ -67,9 +71,10 @@ class StreamTranslator:
                 return self._stop_block(i)
             case c.MessageStopEvent(stop_reason=reason, additional_model_response_fields=fields):
                 self._stop = a.StopInfo(stop_reason=stop_reason(reason), stop_sequence=stop_sequence(fields))
+                self._stop_fields = fields
                 return self._close_all()
             case c.MetadataEvent(usage=tokens) if self._stop is not None:
-                return self._final(usage(tokens))
+                return self._final(usage(tokens, self._stop_fields))
         return []
 
     def finish(self) -> list[a.StreamEvent]:
@@ -98,6 +103,13 @@ class StreamTranslator:
             case c.TextChunk(text=text):
                 events = self._ensure(i, "text", a.TextBlock(type="text", text=""))
                 return events + self._emit(i, a.TextDelta(type="text_delta", text=text))
+            case c.CitationDelta(citation=cited):
+                # A cited block may begin with its citation, before any text.
+                events = self._ensure(i, "text", a.TextBlock(type="text", text=""))
+                converted = citation(cited)
+                if converted is None:
+                    return events
+                return events + self._emit(i, a.CitationsDelta(type="citations_delta", citation=converted))
             case c.ToolUseChunk(tool_use=c.ToolUseInput(input=partial)) if i in self._open:
                 return self._emit(i, a.InputJsonDelta(type="input_json_delta", partial_json=partial))
             case c.ReasoningDelta(reasoning_content=c.ReasoningChunk(redacted_content=bytes() as data)):

@@ -10,6 +10,8 @@ import base64
 import binascii
 import re
 
+import attrs
+
 from domain.errors import InvalidRequestError
 from domain.to_converse.names import converse_tool_name, converse_tool_use_id
 from domain.vocab import anthropic as a
@@ -76,6 +78,8 @@ def document_name(title: str | None, position: int) -> str:
 def convert_document(block: a.DocumentBlock, where: str, position: int) -> c.DocumentContent:
     """A PDF or text document as a Converse document named uniquely by ``position``.
 
+    Its ``context`` and a ``citations: {enabled: true}`` go along, so the answer can cite it.
+
     Raises:
         InvalidRequestError: a source Converse cannot take (URL, file, other media types).
     """
@@ -104,7 +108,13 @@ def convert_document(block: a.DocumentBlock, where: str, position: int) -> c.Doc
             f"{where}.source: document source {kind!r} is not supported through AI Nexus; "
             "send a base64 PDF or plain text"
         )
-    return c.DocumentContent(document=doc)
+    return c.DocumentContent(document=attrs.evolve(doc, context=block.context, citations=_citations(block)))
+
+
+def _citations(block: a.DocumentBlock) -> c.CitationsConfig | None:
+    # Only an explicit yes is sent: Converse's default is off, as Anthropic's is.
+    enabled = block.citations is not None and block.citations.enabled
+    return c.CitationsConfig(enabled=True) if enabled else None
 
 
 def as_text(block: a.SearchResultBlock | a.ToolReferenceBlock) -> c.TextContent:

@@ -60,6 +60,11 @@ def test_cache_usage_is_mapped_without_subtracting_twice() -> None:
     out = translate_response(
         response(input_tokens=5, cache_read_input_tokens=2000, cache_write_input_tokens=300), model="m", tool_names={}
     )
+    # Writes with no cacheDetails split count as 5m ones (the default cachePoint lifetime).
     assert out.usage == a.Usage(
-        input_tokens=5, output_tokens=3, cache_read_input_tokens=2000, cache_creation_input_tokens=300
+        input_tokens=5,
+        output_tokens=3,
+        cache_read_input_tokens=2000,
+        cache_creation_input_tokens=300,
+        cache_creation=a.CacheCreation(ephemeral_5m_input_tokens=300),
     )
