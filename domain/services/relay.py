@@ -30,9 +30,6 @@ T = TypeVar("T")
 # Claude's context window on Nexus, by whether ``context-1m-2025-08-07`` went with the call.
 _CONTEXT_WINDOW = {True: 1_000_000, False: 200_000}
 
-# The old name, until tests/unit/test_translate_claude_code.py imports ``call_with_fallback``.
-call_with_beta_fallback = call_with_fallback
-
 
 @attrs.frozen(kw_only=True)
 class Prepared:
@@ -125,7 +122,9 @@ class MessageRelay:
             raise InvalidRequestError("max_tokens: Field required")
         if request.max_tokens is not None and request.max_tokens < 0:
             raise InvalidRequestError("max_tokens: must be greater than or equal to 0")
-        translation = translate_request(request, beta_allowlist=self.beta_allowlist)
+        translation = translate_request(
+            request, beta_allowlist=self.beta_allowlist, max_output_tokens=model.max_output_tokens
+        )
         return Prepared(request=request, model=model, translation=translation)
 
     def count_tokens(self, prepared: Prepared) -> int:

@@ -13,7 +13,7 @@ from domain.errors import UpstreamRejectedError
 from domain.rules.betas import DEFAULT_BETA_ALLOWLIST
 from domain.rules.structured_output import without_native_output
 from domain.services.cooldown import Cooldown
-from domain.services.relay import call_with_beta_fallback
+from domain.services.fallback import call_with_fallback
 from domain.to_converse.request import Translation, translate_request
 from domain.vocab import anthropic as a
 from domain.vocab import converse as c
@@ -211,10 +211,10 @@ def test_an_invalid_beta_flag_rejection_is_retried_once_without_betas() -> None:
         return "ok"
 
     refused = Cooldown()
-    assert call_with_beta_fallback(call, request, model_id="m", refused=refused) == "ok"
+    assert call_with_fallback(call, request, model_id="m", refused=refused) == "ok"
     assert sent[1].additional_model_request_fields is None
     # Remembered: the next request for that model goes without betas at once.
-    assert call_with_beta_fallback(call, request, model_id="m", refused=refused) == "ok"
+    assert call_with_fallback(call, request, model_id="m", refused=refused) == "ok"
     assert len(sent) == 3 and sent[2].additional_model_request_fields is None
     assert not refused.on_hold("other-model")
 
@@ -228,7 +228,7 @@ def test_other_rejections_are_not_retried() -> None:
         raise UpstreamRejectedError("The text field is blank")
 
     with pytest.raises(UpstreamRejectedError):
-        call_with_beta_fallback(call, request, model_id="m", refused=Cooldown())
+        call_with_fallback(call, request, model_id="m", refused=Cooldown())
     assert len(calls) == 1
 
 
