@@ -23,6 +23,8 @@ from domain.vocab import anthropic as a
 from domain.vocab import converse as c
 
 STOP_SEQUENCE_PATH = "/delta/stop_sequence"
+# Where Claude reports its thinking tokens; a valid pointer with nothing there is ignored.
+THINKING_TOKENS_PATH = "/usage/output_tokens_details"
 
 
 @attrs.frozen(kw_only=True)
@@ -63,6 +65,11 @@ def _system(request: a.MessagesRequest) -> tuple[c.SystemBlock, ...] | None:
         if blocks and not isinstance(blocks[-1], c.CachePointContent):
             blocks.extend(cache_point(block.cache_control))
     return tuple(blocks) or None
+
+
+def _response_paths(request: a.MessagesRequest, thinking_on: bool) -> tuple[str, ...] | None:
+    paths = (STOP_SEQUENCE_PATH,) * bool(request.stop_sequences) + (THINKING_TOKENS_PATH,) * thinking_on
+    return paths or None
 
 
 def _output_config(config: a.OutputConfig | None) -> c.OutputConfig | None:
@@ -154,7 +161,7 @@ def translate_request(
         inference_config=_inference(request, thinking is not None, limit),
         tool_config=tool_plan.config,
         additional_model_request_fields=extra or None,
-        additional_model_response_field_paths=(STOP_SEQUENCE_PATH,) if request.stop_sequences else None,
+        additional_model_response_field_paths=_response_paths(request, thinking is not None),
         output_config=_output_config(request.output_config),
     )
     return Translation(

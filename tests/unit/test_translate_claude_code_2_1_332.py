@@ -81,3 +81,9 @@ def test_structured_output_goes_upstream_as_converse_text_format() -> None:
     assert text_format["type"] == "json_schema"
     assert json.loads(text_format["structure"]["jsonSchema"]["schema"]) == schema
     assert "system" not in body  # no instruction while the native form is in use
+
+
+def test_thinking_requests_ask_nexus_for_the_thinking_token_count() -> None:
+    thinking = translate(thinking=a.ThinkingConfig(type="adaptive")).request
+    assert thinking.additional_model_response_field_paths == ("/usage/output_tokens_details",)
+    assert translate().request.additional_model_response_field_paths is None
