@@ -30,11 +30,16 @@ from tests.support.nexus_replies import (
     Reply,
     StreamException,
     StreamReply,
+    block_delta,
+    block_stop,
     error_reply,
+    message_start,
+    message_stream,
     padded,
     text_reply,
     text_stream,
     token_usage,
+    tool_use_events,
 )
 
 __all__ = [
@@ -48,11 +53,16 @@ __all__ = [
     "Reply",
     "StreamException",
     "StreamReply",
+    "block_delta",
+    "block_stop",
     "error_reply",
+    "message_start",
+    "message_stream",
     "padded",
     "text_reply",
     "text_stream",
     "token_usage",
+    "tool_use_events",
 ]
 
 _PATH = re.compile(r"/model/(?P<model>[^/]+)/(?P<op>converse|converse-stream|count-tokens)")
@@ -88,7 +98,8 @@ ReplySource = Reply | Callable[[RecordedRequest], Reply]
 
 
 class FakeNexus:
-    """The fake server. Use as a context manager, or ``start()`` then ``close()``.
+    """The fake server. Use as a context manager, or ``start()`` then ``close()``;
+    ``reset()`` between the tests that share it.
 
     Attributes:
         url: the base URL, ``http://127.0.0.1:<port>``.
@@ -118,6 +129,16 @@ class FakeNexus:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    def reset(self) -> None:
+        """Forget the requests, queued replies, counters and ``allow_invalid`` so far, so
+        that one server serves many tests as if each had its own."""
+        with self._lock:
+            self.requests = []
+            self.connections_closed_by_client = 0
+            self._replies.clear()
+            self._invalid_allowed = False
+        self._server.reset()
 
     def enqueue(self, *replies: ReplySource) -> None:
         """Queue replies, first in first out; a callable gets the request and returns a reply."""

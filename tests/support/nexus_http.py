@@ -56,6 +56,12 @@ class ReplyServer(ThreadingHTTPServer):
     def start(self) -> None:
         self._thread.start()
 
+    def reset(self) -> None:
+        """Forget the errors and the count of connections so far."""
+        self.errors.clear()
+        with self._connections_lock:
+            self.accepted = 0
+
     def close(self) -> None:
         """Stop serving and drop open connections, which ends any handler still waiting."""
         self.shutdown()

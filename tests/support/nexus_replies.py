@@ -11,7 +11,7 @@ import json
 import random
 import string
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import attrs
@@ -156,16 +156,48 @@ def padded(payload: Mapping[str, Any]) -> dict[str, Any]:
     return {**payload, "p": _PADDING[: random.randint(1, len(_PADDING))]}
 
 
+def message_start() -> Event:
+    """The ``messageStart`` event every ConverseStream reply begins with."""
+    return Event("messageStart", padded({"role": "assistant"}))
+
+
+def block_delta(index: int, delta: Mapping[str, Any]) -> Event:
+    """A ``contentBlockDelta``: ``{"text": ...}``, ``{"toolUse": {"input": ...}}``, ..."""
+    return Event("contentBlockDelta", padded({"contentBlockIndex": index, "delta": dict(delta)}))
+
+
+def block_stop(index: int) -> Event:
+    return Event("contentBlockStop", padded({"contentBlockIndex": index}))
+
+
+def tool_use_events(index: int, tool_id: str, name: str, parts: Iterable[str]) -> list[Event]:
+    """A ``toolUse`` block as Bedrock streams it: a start naming the tool, the input JSON in
+    ``parts``, a stop."""
+    start = {"contentBlockIndex": index, "start": {"toolUse": {"toolUseId": tool_id, "name": name}}}
+    return [
+        Event("contentBlockStart", padded(start)),
+        *(block_delta(index, {"toolUse": {"input": part}}) for part in parts),
+        block_stop(index),
+    ]
+
+
+def message_stream(
+    blocks: Iterable[StreamItem], *, stop_reason: str = "end_turn", usage: Mapping[str, Any] | None = None
+) -> StreamReply:
+    """A whole ConverseStream reply: ``messageStart``, the blocks' events, ``messageStop``
+    and the ``metadata`` with the usage."""
+    metadata = {"usage": dict(usage or token_usage()), "metrics": {"latencyMs": 123}}
+    return StreamReply(
+        [
+            message_start(),
+            *blocks,
+            Event("messageStop", padded({"stopReason": stop_reason})),
+            Event("metadata", padded(metadata)),
+        ]
+    )
+
+
 def text_stream(*chunks: str, stop_reason: str = "end_turn", usage: Mapping[str, Any] | None = None) -> StreamReply:
     """A ConverseStream reply in Bedrock's order: no ``contentBlockStart`` for text."""
-    events = [
-        Event("messageStart", padded({"role": "assistant"})),
-        *(Event("contentBlockDelta", padded({"contentBlockIndex": 0, "delta": {"text": c}})) for c in chunks),
-        Event("contentBlockStop", padded({"contentBlockIndex": 0})),
-        Event("messageStop", padded({"stopReason": stop_reason})),
-        Event(
-            "metadata",
-            padded({"usage": dict(usage or token_usage()), "metrics": {"latencyMs": 123}}),
-        ),
-    ]
-    return StreamReply(list(events))
+    deltas = [block_delta(0, {"text": chunk}) for chunk in chunks]
+    return message_stream([*deltas, block_stop(0)], stop_reason=stop_reason, usage=usage)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import requests
@@ -32,3 +33,16 @@ def sse_events(response: requests.Response) -> Iterator[tuple[str | None, dict[s
 
 def post_stream(url: str, body: dict[str, Any], **kwargs: Any) -> requests.Response:
     return requests.post(f"{url}/v1/messages", json={**body, "stream": True}, stream=True, timeout=30, **kwargs)
+
+
+def text_deltas(url: str, body: dict[str, Any], *, arrived: Sequence[threading.Event] = ()) -> list[str]:
+    """Stream one message and return its text deltas; ``arrived[i]`` is set the moment
+    delta ``i`` has been read, so that an upstream can hold ``i + 1`` until then."""
+    texts: list[str] = []
+    with post_stream(url, body) as response:
+        for name, data in sse_events(response):
+            if name == "content_block_delta":
+                texts.append(data["delta"]["text"])
+                if len(texts) <= len(arrived):
+                    arrived[len(texts) - 1].set()
+    return texts
