@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import closing
+from typing import Any
 
 import boto3
 import pytest
@@ -12,7 +14,7 @@ from botocore.config import Config
 from botocore.eventstream import ChecksumMismatch
 from botocore.exceptions import ClientError, EventStreamError
 
-from tests.support.converse_validation import validate_converse_body
+from tests.support.converse_validation import botocore_session, validate_converse_body
 from tests.support.eventstream_encoding import event_frame
 from tests.support.fake_nexus import (
     Cut,
@@ -35,17 +37,25 @@ USER_HI = [{"role": "user", "content": [{"text": "Hi"}]}]
 WAIT = 5  # seconds; an upper bound, never a synchronisation sleep
 
 
-@pytest.fixture
-def bedrock(fake_nexus: FakeNexus):
+@pytest.fixture(scope="module")
+def bedrock(nexus_server: FakeNexus) -> Iterator[Any]:
+    """A boto3 client of the module's fake; tests take ``fake_nexus`` too, to reset it."""
     # Dummy SigV4 credentials: botocore refuses bearer tokens over plain http.
-    return boto3.client(
+    client = boto3.Session(botocore_session=botocore_session()).client(
         "bedrock-runtime",
-        endpoint_url=fake_nexus.url,
+        endpoint_url=nexus_server.url,
         region_name="us-east-1",
         aws_access_key_id="x",
         aws_secret_access_key="y",
         config=Config(retries={"mode": "standard", "total_max_attempts": 1}),
     )
+    yield client
+    client.close()
+
+
+def hi_stream(bedrock: Any) -> closing[Any]:
+    """The event stream of a ConverseStream call saying hi; closing it frees the connection."""
+    return closing(bedrock.converse_stream(modelId=MODEL, messages=USER_HI)["stream"])
 
 
 @pytest.fixture
@@ -84,8 +94,8 @@ def test_boto3_converse_stream_parses_every_event(fake_nexus: FakeNexus, bedrock
     usage = token_usage(3, 4, cacheWriteInputTokens=100)
     fake_nexus.enqueue(text_stream("Hel", "lo", stop_reason="stop_sequence", usage=usage))
 
-    response = bedrock.converse_stream(modelId=MODEL, messages=USER_HI)
-    events = list(response["stream"])
+    with hi_stream(bedrock) as stream:
+        events = list(stream)
 
     assert [next(iter(e)) for e in events] == [
         "messageStart",
@@ -106,8 +116,7 @@ def test_boto3_raises_an_exception_frame_after_http_200(fake_nexus: FakeNexus, b
     start = Event("messageStart", padded({"role": "assistant"}))
     fake_nexus.enqueue(StreamReply([start, StreamException("throttlingException", "Slow down")]))
 
-    stream = bedrock.converse_stream(modelId=MODEL, messages=USER_HI)["stream"]
-    with pytest.raises(EventStreamError) as caught:
+    with hi_stream(bedrock) as stream, pytest.raises(EventStreamError) as caught:
         list(stream)
 
     assert caught.value.response["Error"] == {"Code": "throttlingException", "Message": "Slow down"}
@@ -118,8 +127,8 @@ def test_boto3_drops_the_extra_members_of_a_model_stream_error(fake_nexus: FakeN
     failure = StreamException("modelStreamErrorException", "Model failed", extra)
     fake_nexus.enqueue(StreamReply([failure]))
 
-    with pytest.raises(EventStreamError) as caught:
-        list(bedrock.converse_stream(modelId=MODEL, messages=USER_HI)["stream"])
+    with hi_stream(bedrock) as stream, pytest.raises(EventStreamError) as caught:
+        list(stream)
 
     # botocore keeps only the code and the message of an in-stream exception.
     assert caught.value.response == {"Error": {"Code": "modelStreamErrorException", "Message": "Model failed"}}
@@ -209,7 +218,7 @@ def test_a_callable_reply_sees_the_request(fake_nexus: FakeNexus, session) -> No
 
 
 def test_the_fixture_fails_a_test_that_sent_an_invalid_body(pytester: pytest.Pytester) -> None:
-    pytester.makeconftest("from tests.conftest import fake_nexus  # noqa: F401")
+    pytester.makeconftest("from tests.conftest import fake_nexus, nexus_server  # noqa: F401")
     pytester.makepyfile(
         """
         import requests
@@ -286,8 +295,8 @@ def test_boto3_rejects_a_corrupt_frame(fake_nexus: FakeNexus, bedrock) -> None:
     start = Event("messageStart", {"role": "assistant"})
     fake_nexus.enqueue(StreamReply([start, RawBytes(b"\x00\x00\x00\x20" + bytes(28))]))
 
-    with pytest.raises(ChecksumMismatch):
-        list(bedrock.converse_stream(modelId=MODEL, messages=USER_HI)["stream"])
+    with hi_stream(bedrock) as stream, pytest.raises(ChecksumMismatch):
+        list(stream)
 
 
 @pytest.mark.parametrize("reset", [False, True])

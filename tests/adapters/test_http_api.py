@@ -25,11 +25,6 @@ class LocalClient(falcon.testing.TestClient):
 
 
 @pytest.fixture
-def gateway() -> FakeConverseGateway:
-    return FakeConverseGateway()
-
-
-@pytest.fixture
 def client(gateway: FakeConverseGateway) -> falcon.testing.TestClient:
     settings = Settings(api_key="secret-key", max_body_bytes=64 * 1024)
     return LocalClient(create_app(settings, gateway))

@@ -8,17 +8,16 @@ the file on disk and the history it sends back show the proxy's round trip end t
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import attrs
 import pytest
 
-from entrypoints.app import build_app
 from entrypoints.launch import claude_code_command
 from entrypoints.settings import Settings
-from tests.support.claude_code import claude_env, require_claude, run_claude
+from tests.support.claude_code import ClaudeRun, claude_env, require_claude, run_claude
 from tests.support.fake_nexus import (
     Event,
     FakeNexus,
@@ -26,13 +25,15 @@ from tests.support.fake_nexus import (
     RecordedRequest,
     Reply,
     StreamReply,
+    block_delta,
+    block_stop,
     error_reply,
-    padded,
+    message_stream,
     text_reply,
     text_stream,
     token_usage,
+    tool_use_events,
 )
-from tests.support.servers import serving
 
 TASK = "Create notes.txt in the current directory with two lines, then read it back and tell me what it says."
 CONTENT = "alpha from the fake model\nbeta on line two\n"
@@ -52,41 +53,16 @@ THOUGHTS = {
 MAX_SCRIPTED_REQUESTS = 40
 
 
-def _delta(index: int, delta: dict[str, Any]) -> Event:
-    return Event("contentBlockDelta", padded({"contentBlockIndex": index, "delta": delta}))
-
-
-def _stop(index: int) -> Event:
-    return Event("contentBlockStop", padded({"contentBlockIndex": index}))
-
-
 def _reasoning(index: int, tool_id: str) -> list[Event]:
     """Signed thinking as Bedrock streams it: no contentBlockStart, the signature last."""
-    deltas = [_delta(index, {"reasoningContent": {"text": part}}) for part in THOUGHTS[tool_id]]
-    return [*deltas, _delta(index, {"reasoningContent": {"signature": SIGNATURES[tool_id]}}), _stop(index)]
+    deltas = [block_delta(index, {"reasoningContent": {"text": part}}) for part in THOUGHTS[tool_id]]
+    return [*deltas, block_delta(index, {"reasoningContent": {"signature": SIGNATURES[tool_id]}}), block_stop(index)]
 
 
 def _tool_use(index: int, tool_id: str, name: str, tool_input: dict[str, str]) -> list[Event]:
     text = json.dumps(tool_input)
     cut = len(text) // 3
-    start = {"contentBlockIndex": index, "start": {"toolUse": {"toolUseId": tool_id, "name": name}}}
-    parts = ["", text[:cut], text[cut : 2 * cut], text[2 * cut :]]
-    return [
-        Event("contentBlockStart", padded(start)),
-        *(_delta(index, {"toolUse": {"input": part}}) for part in parts),
-        _stop(index),
-    ]
-
-
-def _message(blocks: list[Event], stop_reason: str, usage: dict[str, Any]) -> StreamReply:
-    return StreamReply(
-        [
-            Event("messageStart", padded({"role": "assistant"})),
-            *blocks,
-            Event("messageStop", padded({"stopReason": stop_reason})),
-            Event("metadata", padded({"usage": usage, "metrics": {"latencyMs": 840}})),
-        ]
-    )
+    return tool_use_events(index, tool_id, name, ["", text[:cut], text[cut : 2 * cut], text[2 * cut :]])
 
 
 def _tool_results(message: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -124,15 +100,20 @@ class ScriptedModel:
     def _turn(self, turn: str) -> StreamReply:
         if turn == "write":
             write = {"file_path": str(self.note), "content": CONTENT}
-            blocks = [*_reasoning(0, WRITE_ID), _delta(1, {"text": "I'll create the file."}), _stop(1)]
+            blocks = [*_reasoning(0, WRITE_ID), block_delta(1, {"text": "I'll create the file."}), block_stop(1)]
             blocks += _tool_use(2, WRITE_ID, "Write", write)
-            return _message(blocks, "tool_use", token_usage(12, 95, cacheWriteInputTokens=23800))
+            usage = token_usage(12, 95, cacheWriteInputTokens=23800)
+            return message_stream(blocks, stop_reason="tool_use", usage=usage)
         if turn == "read":
             blocks = [*_reasoning(0, READ_ID), *_tool_use(1, READ_ID, "Read", {"file_path": str(self.note)})]
-            return _message(blocks, "tool_use", token_usage(180, 60, cacheReadInputTokens=23800))
+            usage = token_usage(180, 60, cacheReadInputTokens=23800)
+            return message_stream(blocks, stop_reason="tool_use", usage=usage)
         halves = [FINAL[: len(FINAL) // 2], FINAL[len(FINAL) // 2 :]]
-        blocks = [*(_delta(0, {"text": half}) for half in halves), _stop(0)]
-        return _message(blocks, "end_turn", token_usage(260, 40, cacheReadInputTokens=23980))
+        blocks = [*(block_delta(0, {"text": half}) for half in halves), block_stop(0)]
+        return message_stream(blocks, usage=token_usage(260, 40, cacheReadInputTokens=23980))
+
+
+pytestmark = pytest.mark.claude_code
 
 
 @pytest.fixture
@@ -141,9 +122,24 @@ def claude() -> Path:
 
 
 @pytest.fixture
-def proxy_url(fake_nexus: FakeNexus) -> Iterator[str]:
-    with serving(build_app(Settings(api_key="nxk-claude-code-secret", endpoint_url=fake_nexus.url))) as url:
-        yield url
+def claude_in(claude: Path, proxy_url: str, tmp_path: Path) -> Callable[..., ClaudeRun]:
+    """Run the task in a fresh working directory and HOME, with the variables that
+    ``start --claude-code`` prints for this proxy (exactly what it tells the user to run)."""
+    work, home = tmp_path / "work", tmp_path / "home"
+    work.mkdir()
+    home.mkdir()
+    printed = claude_code_command(Settings(api_key="unused", port=int(proxy_url.rsplit(":", 1)[1])))
+
+    def run(**env: str) -> ClaudeRun:
+        return run_claude(claude, TASK, env={**claude_env(printed, home), **env}, cwd=work)
+
+    return run
+
+
+@pytest.fixture
+def note(tmp_path: Path) -> Path:
+    """The file the task asks Claude Code to write, in its working directory."""
+    return tmp_path / "work" / "notes.txt"
 
 
 def _assistant_turn_with(body: dict[str, Any], tool_id: str) -> list[dict[str, Any]]:
@@ -204,18 +200,10 @@ def assert_main_loop(requests: list[RecordedRequest], note: Path, *, budget: boo
     ],
 )
 def test_claude_code_writes_and_reads_a_file_through_the_proxy(
-    claude: Path, proxy_url: str, fake_nexus: FakeNexus, tmp_path: Path, thinking_env: dict[str, str]
+    claude_in: Callable[..., ClaudeRun], note: Path, fake_nexus: FakeNexus, thinking_env: dict[str, str]
 ) -> None:
-    work, home = tmp_path / "work", tmp_path / "home"
-    work.mkdir()
-    home.mkdir()
-    note = work / "notes.txt"
     fake_nexus.enqueue(*[ScriptedModel(note=note)] * MAX_SCRIPTED_REQUESTS)
-
-    # Exactly what `nexus-claude-api start --claude-code` tells the user to run.
-    port = int(proxy_url.rsplit(":", 1)[1])
-    printed = claude_code_command(Settings(api_key="unused", port=port))
-    run = run_claude(claude, TASK, env={**claude_env(printed, home), **thinking_env}, cwd=work)
+    run = claude_in(**thinking_env)
     outcome = run.result()
     assert (outcome["type"], outcome["subtype"], outcome["is_error"]) == ("result", "success", False), run.describe()
     assert outcome["result"] == FINAL
@@ -239,18 +227,12 @@ class RefusesAdaptiveThinking:
 
 
 def test_claude_code_recovers_when_nexus_refuses_adaptive_thinking(
-    claude: Path, proxy_url: str, fake_nexus: FakeNexus, tmp_path: Path
+    claude_in: Callable[..., ClaudeRun], note: Path, fake_nexus: FakeNexus
 ) -> None:
     # The proxy rewords the refusal as "adaptive thinking is not supported", which Claude
     # Code answers by retrying with budget thinking.
-    work, home = tmp_path / "work", tmp_path / "home"
-    work.mkdir()
-    home.mkdir()
-    note = work / "notes.txt"
     fake_nexus.enqueue(*[RefusesAdaptiveThinking(model=ScriptedModel(note=note))] * MAX_SCRIPTED_REQUESTS)
-    port = int(proxy_url.rsplit(":", 1)[1])
-    printed = claude_code_command(Settings(api_key="unused", port=port))
-    run = run_claude(claude, TASK, env=claude_env(printed, home), cwd=work)
+    run = claude_in()
     outcome = run.result()
     assert (outcome["subtype"], outcome["is_error"], outcome["result"]) == ("success", False, FINAL), run.describe()
     assert note.read_text() == CONTENT

@@ -4,48 +4,40 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable
+from typing import Any
 
 import anthropic
 import pytest
 
-from entrypoints.app import build_app
-from entrypoints.settings import Settings
 from tests.support.fake_nexus import (
     Cut,
-    Event,
     FakeNexus,
     Gate,
     RawBytes,
     StreamException,
     StreamReply,
+    block_delta,
     error_reply,
-    padded,
+    message_start,
     text_reply,
     text_stream,
     token_usage,
 )
-from tests.support.servers import serving
-from tests.support.sse_client import post_stream, sse_events
+from tests.support.proxy import KEY, sdk_client
+from tests.support.sse_client import post_stream, sse_events, text_deltas
 
-KEY = "nxk-end-to-end-secret"
-HELLO = {"model": "claude-opus-4.6", "max_tokens": 256, "messages": [{"role": "user", "content": "Say hello"}]}
+HELLO: dict[str, Any] = {
+    "model": "claude-opus-4.6",
+    "max_tokens": 256,
+    "messages": [{"role": "user", "content": "Say hello"}],
+}
 WAIT = 10
 
 
-def proxy_for(endpoint: str, **settings: object) -> Iterator[str]:
-    with serving(build_app(Settings(api_key=KEY, endpoint_url=endpoint, **settings))) as url:  # type: ignore[arg-type]
-        yield url
-
-
 @pytest.fixture
-def url(fake_nexus: FakeNexus) -> Iterator[str]:
-    yield from proxy_for(fake_nexus.url, read_timeout=5.0)
-
-
-@pytest.fixture
-def client(url: str) -> anthropic.Anthropic:
-    return anthropic.Anthropic(base_url=url, api_key="placeholder", max_retries=0)
+def proxy_url(serve_proxy: Callable[..., str]) -> str:
+    return serve_proxy(read_timeout=5.0)
 
 
 def test_text_message_reaches_nexus_as_a_valid_converse_call(
@@ -109,18 +101,17 @@ def test_nexus_errors_reach_the_sdk_as_anthropic_errors(
     assert client.messages.create(**HELLO).content[0].text == "still serving"  # type: ignore[union-attr]
 
 
-def test_unreachable_nexus_is_a_clear_502() -> None:
+def test_unreachable_nexus_is_a_clear_502(serve_proxy: Callable[..., str]) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         dead = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    for url in proxy_for(dead, connect_timeout=2.0):
-        client = anthropic.Anthropic(base_url=url, api_key="placeholder", max_retries=0)
+    with sdk_client(serve_proxy(dead, connect_timeout=2.0)) as client:
         with pytest.raises(anthropic.APIStatusError) as caught:
             client.messages.create(**HELLO)
         assert caught.value.status_code == 502 and "cannot connect to AI Nexus" in str(caught.value)
 
 
-def test_each_upstream_event_is_forwarded_before_the_next_arrives(url: str, fake_nexus: FakeNexus) -> None:
+def test_each_upstream_event_is_forwarded_before_the_next_arrives(proxy_url: str, fake_nexus: FakeNexus) -> None:
     seen = [threading.Event() for _ in range(3)]
     reply = text_stream("a", "b", "c")
     items = list(reply.items)
@@ -128,23 +119,11 @@ def test_each_upstream_event_is_forwarded_before_the_next_arrives(url: str, fake
     items.insert(3, Gate(seen[1]))
     items.insert(2, Gate(seen[0]))
     fake_nexus.enqueue(StreamReply(items))
-    received = []
-    with post_stream(url, HELLO) as response:
-        for name, data in sse_events(response):
-            if name == "content_block_delta":
-                received.append(data["delta"]["text"])
-                seen[len(received) - 1].set()
-    assert received == ["a", "b", "c"]
+    assert text_deltas(proxy_url, HELLO, arrived=seen) == ["a", "b", "c"]
 
 
-def _deltas_then(*tail: object) -> StreamReply:
-    return StreamReply(
-        [
-            Event("messageStart", padded({"role": "assistant"})),
-            Event("contentBlockDelta", padded({"contentBlockIndex": 0, "delta": {"text": "partial"}})),
-            *tail,
-        ]
-    )
+def _deltas_then(*tail: Any) -> StreamReply:
+    return StreamReply([message_start(), block_delta(0, {"text": "partial"}), *tail])
 
 
 @pytest.mark.parametrize(
@@ -158,10 +137,10 @@ def _deltas_then(*tail: object) -> StreamReply:
     ],
 )
 def test_upstream_failures_mid_stream_end_with_an_error_event(
-    url: str, fake_nexus: FakeNexus, tail: tuple, kind: str, words: str
+    proxy_url: str, fake_nexus: FakeNexus, tail: tuple[Any, ...], kind: str, words: str
 ) -> None:
     fake_nexus.enqueue(_deltas_then(*tail))
-    with post_stream(url, HELLO) as response:
+    with post_stream(proxy_url, HELLO) as response:
         assert response.status_code == 200
         events = list(sse_events(response))
     name, data = events[-1]
@@ -169,25 +148,27 @@ def test_upstream_failures_mid_stream_end_with_an_error_event(
     assert "message_stop" not in [n for n, _ in events]
 
 
-def test_a_silent_upstream_times_out_into_an_error_event(fake_nexus: FakeNexus) -> None:
+def test_a_silent_upstream_times_out_into_an_error_event(
+    serve_proxy: Callable[..., str], fake_nexus: FakeNexus
+) -> None:
     never = threading.Event()
     reply = _deltas_then(Gate(never))
     fake_nexus.enqueue(reply)
-    for url in proxy_for(fake_nexus.url, read_timeout=0.5):
-        with post_stream(url, HELLO) as response:
-            events = list(sse_events(response))
+    with post_stream(serve_proxy(read_timeout=0.5), HELLO) as response:
+        events = list(sse_events(response))
     assert events[-1][1]["error"]["type"] == "timeout_error"
     assert reply.client_closed.wait(WAIT), "the proxy kept the dead upstream open"
 
 
-def test_client_disconnect_closes_the_nexus_connection(url: str, fake_nexus: FakeNexus) -> None:
+def test_client_disconnect_closes_the_nexus_connection(
+    proxy_url: str, client: anthropic.Anthropic, fake_nexus: FakeNexus
+) -> None:
     reply = _deltas_then(Gate(threading.Event()))
     fake_nexus.enqueue(reply)
-    response = post_stream(url, HELLO)
+    response = post_stream(proxy_url, HELLO)
     events = sse_events(response)
     assert [next(events)[0] for _ in range(3)] == ["message_start", "content_block_start", "content_block_delta"]
     response.close()
     assert reply.client_closed.wait(WAIT), "Nexus never saw the connection close"
     fake_nexus.enqueue(text_reply("next request works"))
-    client = anthropic.Anthropic(base_url=url, api_key="placeholder", max_retries=0)
     assert client.messages.create(**HELLO).content[0].text == "next request works"  # type: ignore[union-attr]

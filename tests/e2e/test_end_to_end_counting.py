@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import base64
 import struct
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import anthropic
 import pytest
 
-from entrypoints.app import build_app
-from entrypoints.settings import Settings
 from tests.support.fake_nexus import FakeNexus, JsonReply, error_reply, text_reply
-from tests.support.servers import serving
 
 PNG = base64.b64encode(
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + struct.pack(">II", 400, 300) + b"\x08\x02\x00\x00\x00"
@@ -34,12 +30,6 @@ REQUEST: dict[str, Any] = {
     ],
     "thinking": {"type": "enabled", "budget_tokens": 2000},
 }
-
-
-@pytest.fixture
-def client(fake_nexus: FakeNexus) -> Iterator[anthropic.Anthropic]:
-    with serving(build_app(Settings(api_key="k", endpoint_url=fake_nexus.url))) as url:
-        yield anthropic.Anthropic(base_url=url, api_key="placeholder", max_retries=0)
 
 
 def test_count_uses_nexus_count_tokens_with_the_same_translation(

@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import anthropic
 import pytest
 
-from entrypoints.app import build_app
-from entrypoints.settings import Settings
 from tests.support.fake_nexus import (
-    Event,
     FakeNexus,
     JsonReply,
     StreamReply,
+    block_delta,
+    block_stop,
     error_reply,
-    padded,
+    message_stream,
     text_reply,
     token_usage,
+    tool_use_events,
 )
-from tests.support.servers import serving
 
 SIGNATURE = "EqQBCkYIBxgCKkB+/sig==" * 4
 TOOL = {
@@ -31,34 +28,16 @@ ASK = {"role": "user", "content": "What is in notes.txt?"}
 THINKING = {"type": "enabled", "budget_tokens": 31999}
 
 
-@pytest.fixture
-def client(fake_nexus: FakeNexus) -> Iterator[anthropic.Anthropic]:
-    with serving(build_app(Settings(api_key="k", endpoint_url=fake_nexus.url))) as url:
-        yield anthropic.Anthropic(base_url=url, api_key="placeholder", max_retries=0)
-
-
 def thinking_then_tool() -> StreamReply:
-    def delta(index: int, value: dict) -> Event:
-        return Event("contentBlockDelta", padded({"contentBlockIndex": index, "delta": value}))
-
-    start = {"contentBlockIndex": 1, "start": {"toolUse": {"toolUseId": "tooluse_r1", "name": "Read"}}}
-    return StreamReply(
-        [
-            Event("messageStart", padded({"role": "assistant"})),
-            delta(0, {"reasoningContent": {"text": "The user wants "}}),
-            delta(0, {"reasoningContent": {"text": "the file."}}),
-            delta(0, {"reasoningContent": {"signature": SIGNATURE}}),
-            Event("contentBlockStop", padded({"contentBlockIndex": 0})),
-            Event("contentBlockStart", padded(start)),
-            delta(1, {"toolUse": {"input": '{"path": "notes.txt"}'}}),
-            Event("contentBlockStop", padded({"contentBlockIndex": 1})),
-            Event("messageStop", padded({"stopReason": "tool_use"})),
-            Event(
-                "metadata",
-                padded({"usage": token_usage(900, 40, cacheWriteInputTokens=800), "metrics": {"latencyMs": 3}}),
-            ),
-        ]
-    )
+    reasoning = [
+        block_delta(0, {"reasoningContent": {"text": "The user wants "}}),
+        block_delta(0, {"reasoningContent": {"text": "the file."}}),
+        block_delta(0, {"reasoningContent": {"signature": SIGNATURE}}),
+        block_stop(0),
+    ]
+    tool = tool_use_events(1, "tooluse_r1", "Read", ['{"path": "notes.txt"}'])
+    usage = token_usage(900, 40, cacheWriteInputTokens=800)
+    return message_stream([*reasoning, *tool], stop_reason="tool_use", usage=usage)
 
 
 def test_streamed_thinking_with_signature_is_replayed_byte_exact(

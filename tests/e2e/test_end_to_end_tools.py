@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from typing import Any
 
 import anthropic
 import pytest
 
-from entrypoints.app import build_app
-from entrypoints.settings import Settings
-from tests.support.fake_nexus import Event, FakeNexus, JsonReply, StreamReply, padded, text_reply, token_usage
-from tests.support.servers import serving
+from tests.support.fake_nexus import (
+    FakeNexus,
+    JsonReply,
+    StreamReply,
+    block_delta,
+    block_stop,
+    message_stream,
+    text_reply,
+    token_usage,
+    tool_use_events,
+)
 
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\x00" * 24).decode()
 PDF = base64.b64encode(b"%PDF-1.4\n1 0 obj << /Type /Page >> endobj\n%%EOF").decode()
@@ -22,12 +28,6 @@ WEATHER = {
     "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
 }
 ASK = {"role": "user", "content": "Weather in Paris and Oslo?"}
-
-
-@pytest.fixture
-def client(fake_nexus: FakeNexus) -> Iterator[anthropic.Anthropic]:
-    with serving(build_app(Settings(api_key="k", endpoint_url=fake_nexus.url))) as url:
-        yield anthropic.Anthropic(base_url=url, api_key="placeholder", max_retries=0)
 
 
 def tool_use_reply() -> JsonReply:
@@ -47,27 +47,15 @@ def tool_use_reply() -> JsonReply:
 
 
 def tool_use_stream() -> StreamReply:
-    def tool(index: int, tool_id: str, parts: list[str]) -> list[Event]:
-        start = {"contentBlockIndex": index, "start": {"toolUse": {"toolUseId": tool_id, "name": "get_weather"}}}
-        return [
-            Event("contentBlockStart", padded(start)),
-            *(
-                Event("contentBlockDelta", padded({"contentBlockIndex": index, "delta": {"toolUse": {"input": p}}}))
-                for p in parts
-            ),
-            Event("contentBlockStop", padded({"contentBlockIndex": index})),
-        ]
-
-    return StreamReply(
+    return message_stream(
         [
-            Event("messageStart", padded({"role": "assistant"})),
-            Event("contentBlockDelta", padded({"contentBlockIndex": 0, "delta": {"text": "Checking both."}})),
-            Event("contentBlockStop", padded({"contentBlockIndex": 0})),
-            *tool(1, "tooluse_paris", ["", '{"city": "Pa', 'ris"}']),
-            *tool(2, "tooluse_oslo", ['{"city":', ' "Oslo"}']),
-            Event("messageStop", padded({"stopReason": "tool_use"})),
-            Event("metadata", padded({"usage": token_usage(50, 30), "metrics": {"latencyMs": 9}})),
-        ]
+            block_delta(0, {"text": "Checking both."}),
+            block_stop(0),
+            *tool_use_events(1, "tooluse_paris", "get_weather", ["", '{"city": "Pa', 'ris"}']),
+            *tool_use_events(2, "tooluse_oslo", "get_weather", ['{"city":', ' "Oslo"}']),
+        ],
+        stop_reason="tool_use",
+        usage=token_usage(50, 30),
     )
 
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
-import anthropic
 import pytest
 import requests
 
@@ -16,16 +15,11 @@ from domain.vocab import converse as c
 from entrypoints.app import create_app
 from entrypoints.settings import Settings
 from tests.support.fake_gateway import FakeConverseGateway, text_events
-from tests.support.servers import serving
-from tests.support.sse_client import post_stream, sse_events
+from tests.support.proxy import sdk_client
+from tests.support.sse_client import post_stream, sse_events, text_deltas
 
-HELLO = {"model": "claude-opus-4.6", "max_tokens": 64, "messages": [{"role": "user", "content": "hi"}]}
+HELLO: dict[str, Any] = {"model": "claude-opus-4.6", "max_tokens": 64, "messages": [{"role": "user", "content": "hi"}]}
 WAIT = 10
-
-
-@pytest.fixture
-def gateway() -> FakeConverseGateway:
-    return FakeConverseGateway()
 
 
 @pytest.fixture
@@ -34,16 +28,13 @@ def runner() -> BlockingRunner:
 
 
 @pytest.fixture
-def url(gateway: FakeConverseGateway, runner: BlockingRunner) -> Iterator[str]:
-    app = create_app(Settings(api_key="k"), gateway, runner=runner, ping_interval=0.2)
-    with serving(app) as base:
-        yield base
+def url(mount: Callable[[Any], str], gateway: FakeConverseGateway, runner: BlockingRunner) -> str:
+    return mount(create_app(Settings(api_key="k"), gateway, runner=runner, ping_interval=0.2))
 
 
 def test_sdk_stream_returns_the_text_and_final_message(url: str, gateway: FakeConverseGateway) -> None:
     gateway.on_stream = lambda _: text_events("Hello", ", ", "world")
-    client = anthropic.Anthropic(base_url=url, api_key="placeholder", max_retries=0)
-    with client.messages.stream(**HELLO) as stream:
+    with sdk_client(url) as client, client.messages.stream(**HELLO) as stream:
         assert stream.get_final_text() == "Hello, world"
         final = stream.get_final_message()
     assert final.stop_reason == "end_turn"
@@ -90,13 +81,7 @@ def test_each_event_reaches_the_client_before_the_next_is_produced(url: str, gat
         yield from events[4:]
 
     gateway.on_stream = held
-    received = []
-    with post_stream(url, HELLO) as response:
-        for name, data in sse_events(response):
-            if name == "content_block_delta":
-                received.append(data["delta"]["text"])
-                seen[len(received) - 1].set()
-    assert received == chunks
+    assert text_deltas(url, HELLO, arrived=seen) == chunks
 
 
 def test_pings_fill_upstream_silence(url: str, gateway: FakeConverseGateway) -> None:
@@ -195,8 +180,7 @@ def test_many_parallel_streams_complete_while_health_answers(url: str, gateway: 
     results: list[str] = [""] * count
 
     def consume(i: int) -> None:
-        with post_stream(url, HELLO) as response:
-            results[i] = "".join(d["delta"]["text"] for n, d in sse_events(response) if n == "content_block_delta")
+        results[i] = "".join(text_deltas(url, HELLO))
 
     threads = [threading.Thread(target=consume, args=(i,)) for i in range(count)]
     for thread in threads:

@@ -30,8 +30,15 @@ _TOOL_BLOCKS = ("toolUse", "toolResult")
 
 
 @functools.cache
+def botocore_session() -> botocore.session.Session:
+    """One botocore session for every test: each new one would load and parse the
+    service models again."""
+    return botocore.session.get_session()
+
+
+@functools.cache
 def _input_shape(operation: str) -> Shape:
-    model = botocore.session.get_session().get_service_model("bedrock-runtime")
+    model = botocore_session().get_service_model("bedrock-runtime")
     return model.operation_model(OPERATIONS[operation]).input_shape
 
 

@@ -1,0 +1,49 @@
+"""End-to-end fixtures: one uvicorn and one fake Nexus per module, a fresh proxy per test."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import anthropic
+import pytest
+
+from tests.support.fake_nexus import FakeNexus
+from tests.support.proxy import proxy_app, sdk_client
+from tests.support.servers import AppServer, app_server
+
+
+@pytest.fixture(scope="module")
+def proxy_server() -> Iterator[AppServer]:
+    with app_server() as server:
+        yield server
+
+
+@pytest.fixture
+def mount(proxy_server: AppServer) -> Iterator[Callable[[Any], str]]:
+    """Serve an ASGI app on the module's uvicorn for this test; returns the base URL."""
+    yield proxy_server.mount
+    proxy_server.unmount()
+
+
+@pytest.fixture
+def serve_proxy(mount: Callable[[Any], str], fake_nexus: FakeNexus) -> Callable[..., str]:
+    """Serve a new proxy with these settings; returns its URL. Nexus is the fake unless
+    ``endpoint`` says otherwise."""
+
+    def serve(endpoint: str | None = None, **settings: Any) -> str:
+        return mount(proxy_app(endpoint or fake_nexus.url, **settings))
+
+    return serve
+
+
+@pytest.fixture
+def proxy_url(serve_proxy: Callable[..., str]) -> str:
+    """The proxy in front of the fake Nexus, with the default settings."""
+    return serve_proxy()
+
+
+@pytest.fixture
+def client(proxy_url: str) -> Iterator[anthropic.Anthropic]:
+    with sdk_client(proxy_url) as sdk:
+        yield sdk

@@ -1,0 +1,23 @@
+"""The real proxy and the clients that talk to it, as the end-to-end tests build them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anthropic
+
+from entrypoints.app import build_app
+from entrypoints.settings import Settings
+
+KEY = "nxk-end-to-end-secret"
+
+
+def proxy_app(endpoint: str, **settings: Any) -> Any:
+    """The proxy as ``start`` builds it, sending ``KEY`` to the Nexus at ``endpoint``."""
+    return build_app(Settings(api_key=KEY, endpoint_url=endpoint, **settings))
+
+
+def sdk_client(url: str) -> anthropic.Anthropic:
+    """The anthropic SDK against a local proxy, never retrying. Close it (``with``): its
+    connection pool holds sockets."""
+    return anthropic.Anthropic(base_url=url, api_key="placeholder", max_retries=0)
