@@ -13,6 +13,7 @@ import attrs
 from domain.errors import InvalidRequestError, UpstreamRejectedError
 from domain.ports import ConverseGateway, ConverseStream
 from domain.rules.betas import CONTEXT_1M
+from domain.rules.media import media_count
 from domain.rules.models import ModelCatalog, ResolvedModel
 from domain.rules.rejections import RequestSize, reword_rejection
 from domain.rules.token_estimate import estimate_tokens
@@ -52,6 +53,7 @@ class Prepared:
             input_tokens=estimate_tokens(request),
             max_tokens=max_tokens or 0,
             context_limit=_CONTEXT_WINDOW[CONTEXT_1M in sent_betas(request)],
+            media_items=media_count(request.messages),
         )
         return UpstreamRejectedError(reword_rejection(error.message, size))
 
