@@ -53,9 +53,6 @@ def claude_code_command(settings: Settings) -> str:
         # Fewer background calls: each one costs quota on the Nexus key.
         "DISABLE_NON_ESSENTIAL_MODEL_CALLS": "1",
         "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
-        # Tool search defers tools to be expanded server-side from `tool_reference` blocks,
-        # which Converse cannot do: send every tool definition up front instead.
-        "ENABLE_TOOL_SEARCH": "false",
         # Auto mode's safety check runs on Anthropic's server, which Bedrock cannot reach;
         # this brings back Claude Code's own classifier (one or two extra model calls per
         # checked action) instead of refusing every risky action.

@@ -447,7 +447,6 @@ def test_claude_code_prints_every_variable_and_never_the_key(home, served, capsy
         "ANTHROPIC_SMALL_FAST_MODEL": "small-1",
         "DISABLE_NON_ESSENTIAL_MODEL_CALLS": "1",
         "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
-        "ENABLE_TOOL_SEARCH": "false",
         "CLAUDE_CODE_AUTO_MODE_SERVER": "0",
     }
     assert len(served) == 1
