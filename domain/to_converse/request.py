@@ -172,5 +172,6 @@ def translate_request(
             *_dropped_fields(request),
             *(f"anthropic-beta {flag}" for flag in betas.dropped),
             *((f"{media.stubbed} older media",) if media.stubbed else ()),
+            *((f"{tool_plan.withheld} deferred tools",) if tool_plan.withheld else ()),
         ),
     )

@@ -177,9 +177,10 @@ def assert_main_loop(requests: list[RecordedRequest], note: Path, *, budget: boo
     assert sorted(set(turns), key=turns.index) == ["write", "read", "final"]
     if budget:
         assert main[0].body["additionalModelRequestFields"]["thinking"]["type"] == "enabled"
-    # The printed ENABLE_TOOL_SEARCH=false: every tool up front, no server-side tool search.
+    # Tool search stays on: the proxy withholds the deferred tools Claude Code marks, until loaded.
     tool_names = {t["toolSpec"]["name"] for t in main[0].body["toolConfig"]["tools"] if "toolSpec" in t}
-    assert {"Write", "Read", "Bash"} <= tool_names and "ToolSearch" not in tool_names
+    assert {"Write", "Read", "Bash", "ToolSearch"} <= tool_names
+    assert not tool_names & {"DeferredToolPlaceholder", "WebFetch", "NotebookEdit"}
     for request in main:
         if turn_of(request) == "read":
             assert_history(request.body, (WRITE_ID,))
