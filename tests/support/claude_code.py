@@ -109,3 +109,81 @@ def run_claude(
         check=False,
     )
     return ClaudeRun(returncode=completed.returncode, stdout=completed.stdout, stderr=completed.stderr)
+
+
+def run_claude_args(
+    binary: Path,
+    args: list[str],
+    *,
+    env: Mapping[str, str],
+    cwd: Path,
+    input: str | None = None,
+    timeout: float = 120,
+) -> ClaudeRun:
+    """Run `claude ARGS` as given (no flags added); ``input`` goes to stdin, else stdin is empty.
+
+    For what `run_claude` fixes: `--input-format stream-json`, `--permission-mode auto`, ...
+    """
+    completed = subprocess.run(
+        [str(binary), *args],
+        env=dict(env),
+        cwd=cwd,
+        input=input,
+        stdin=None if input is not None else subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    return ClaudeRun(returncode=completed.returncode, stdout=completed.stdout, stderr=completed.stderr)
+
+
+def stream_json_input(*contents: str | list[dict[str, Any]]) -> str:
+    """Stdin for `--input-format stream-json`: one user message a line, each taken in turn."""
+    lines = (json.dumps({"type": "user", "message": {"role": "user", "content": c}}) for c in contents)
+    return "".join(line + "\n" for line in lines)
+
+
+@attrs.define
+class Exchange:
+    """One HTTP exchange between Claude Code and the proxy, as the tap saw it."""
+
+    path: str
+    request: bytes = b""
+    status: int = 0
+    response: bytes = b""
+
+    def json(self) -> Any:
+        """The request body, parsed."""
+        return json.loads(self.request or b"null")
+
+
+class ProxyTap:
+    """An ASGI app in front of the proxy that keeps every request and response it passes on,
+    so a test sees what Claude Code sent and what the proxy answered it."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.exchanges: list[Exchange] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        exchange = Exchange(path=scope["path"])
+        self.exchanges.append(exchange)
+
+        async def tapped_receive() -> Any:
+            message = await receive()
+            if message["type"] == "http.request":
+                exchange.request += message.get("body", b"")
+            return message
+
+        async def tapped_send(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                exchange.status = message["status"]
+            elif message["type"] == "http.response.body":
+                exchange.response += message.get("body", b"")
+            await send(message)
+
+        await self.app(scope, tapped_receive, tapped_send)
