@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -11,7 +12,7 @@ from adapters.config_store import JsonConfigStore, ensure_private_dir
 from domain.errors import ConfigError
 
 
-def mode(path) -> int:
+def mode(path: Path) -> int:
     return stat.S_IMODE(os.stat(path).st_mode)
 
 

@@ -64,7 +64,7 @@ def session() -> Iterator[requests.Session]:
         yield s
 
 
-def test_boto3_converse_is_recorded_valid_and_parsed(fake_nexus: FakeNexus, bedrock) -> None:
+def test_boto3_converse_is_recorded_valid_and_parsed(fake_nexus: FakeNexus, bedrock: Any) -> None:
     fake_nexus.enqueue(text_reply("Bonjour", stop_reason="max_tokens", cacheReadInputTokens=7))
     image = {"format": "png", "source": {"bytes": b"\x89PNG"}}
     response = bedrock.converse(
@@ -90,7 +90,7 @@ def test_boto3_converse_is_recorded_valid_and_parsed(fake_nexus: FakeNexus, bedr
     assert request.header("content-type") == "application/json"
 
 
-def test_boto3_converse_stream_parses_every_event(fake_nexus: FakeNexus, bedrock) -> None:
+def test_boto3_converse_stream_parses_every_event(fake_nexus: FakeNexus, bedrock: Any) -> None:
     usage = token_usage(3, 4, cacheWriteInputTokens=100)
     fake_nexus.enqueue(text_stream("Hel", "lo", stop_reason="stop_sequence", usage=usage))
 
@@ -112,7 +112,7 @@ def test_boto3_converse_stream_parses_every_event(fake_nexus: FakeNexus, bedrock
     assert fake_nexus.requests[0].operation == "converse-stream"
 
 
-def test_boto3_raises_an_exception_frame_after_http_200(fake_nexus: FakeNexus, bedrock) -> None:
+def test_boto3_raises_an_exception_frame_after_http_200(fake_nexus: FakeNexus, bedrock: Any) -> None:
     start = Event("messageStart", padded({"role": "assistant"}))
     fake_nexus.enqueue(StreamReply([start, StreamException("throttlingException", "Slow down")]))
 
@@ -122,7 +122,7 @@ def test_boto3_raises_an_exception_frame_after_http_200(fake_nexus: FakeNexus, b
     assert caught.value.response["Error"] == {"Code": "throttlingException", "Message": "Slow down"}
 
 
-def test_boto3_drops_the_extra_members_of_a_model_stream_error(fake_nexus: FakeNexus, bedrock) -> None:
+def test_boto3_drops_the_extra_members_of_a_model_stream_error(fake_nexus: FakeNexus, bedrock: Any) -> None:
     extra = {"originalStatusCode": 529, "originalMessage": "Overloaded"}
     failure = StreamException("modelStreamErrorException", "Model failed", extra)
     fake_nexus.enqueue(StreamReply([failure]))
@@ -134,7 +134,7 @@ def test_boto3_drops_the_extra_members_of_a_model_stream_error(fake_nexus: FakeN
     assert caught.value.response == {"Error": {"Code": "modelStreamErrorException", "Message": "Model failed"}}
 
 
-def test_boto3_count_tokens(fake_nexus: FakeNexus, bedrock) -> None:
+def test_boto3_count_tokens(fake_nexus: FakeNexus, bedrock: Any) -> None:
     converse = bedrock.count_tokens(modelId=MODEL, input={"converse": {"messages": USER_HI}})
     native = b'{"anthropic_version": "bedrock-2023-05-31"}'  # botocore base64-encodes it
     fake_nexus.enqueue(JsonReply({"inputTokens": 7}))
@@ -146,9 +146,9 @@ def test_boto3_count_tokens(fake_nexus: FakeNexus, bedrock) -> None:
 
 
 @pytest.mark.parametrize("operation", ["converse", "converse_stream", "count_tokens"])
-def test_boto3_maps_error_replies_to_their_exception_codes(fake_nexus: FakeNexus, bedrock, operation: str) -> None:
+def test_boto3_maps_error_replies_to_their_exception_codes(fake_nexus: FakeNexus, bedrock: Any, operation: str) -> None:
     fake_nexus.enqueue(error_reply(429, "ThrottlingException", "Too many requests"))
-    params = {"messages": USER_HI}
+    params: dict[str, Any] = {"messages": USER_HI}
     if operation == "count_tokens":
         params = {"input": {"converse": params}}
 
@@ -162,7 +162,7 @@ def test_boto3_maps_error_replies_to_their_exception_codes(fake_nexus: FakeNexus
     assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 429
 
 
-def test_boto3_reads_the_capital_m_message_of_the_auth_front_door(fake_nexus: FakeNexus, bedrock) -> None:
+def test_boto3_reads_the_capital_m_message_of_the_auth_front_door(fake_nexus: FakeNexus, bedrock: Any) -> None:
     message = "Authentication failed: Please make sure your API Key is valid."
     fake_nexus.enqueue(error_reply(403, "AccessDeniedException", message, capital_m=True))
 
@@ -172,7 +172,7 @@ def test_boto3_reads_the_capital_m_message_of_the_auth_front_door(fake_nexus: Fa
     assert caught.value.response["Error"]["Message"] == message
 
 
-def test_records_headers_such_as_the_bearer_key(fake_nexus: FakeNexus, session) -> None:
+def test_records_headers_such_as_the_bearer_key(fake_nexus: FakeNexus, session: requests.Session) -> None:
     url = f"{fake_nexus.url}/model/{MODEL}/converse"
     response = session.post(url, json={"messages": USER_HI}, headers={"Authorization": "Bearer k"})
 
@@ -193,7 +193,7 @@ def test_records_headers_such_as_the_bearer_key(fake_nexus: FakeNexus, session) 
     ],
 )
 def test_invalid_bodies_are_recorded_and_rejected_like_bedrock(
-    fake_nexus: FakeNexus, session, body: dict, error: str
+    fake_nexus: FakeNexus, session: requests.Session, body: dict[str, Any], error: str
 ) -> None:
     fake_nexus.allow_invalid()
     fake_nexus.enqueue(text_reply("kept for the next valid request"))
@@ -209,7 +209,7 @@ def test_invalid_bodies_are_recorded_and_rejected_like_bedrock(
     assert valid.json()["output"]["message"]["content"] == [{"text": "kept for the next valid request"}]
 
 
-def test_a_callable_reply_sees_the_request(fake_nexus: FakeNexus, session) -> None:
+def test_a_callable_reply_sees_the_request(fake_nexus: FakeNexus, session: requests.Session) -> None:
     fake_nexus.enqueue(lambda request: text_reply(f"you sent {request.body['messages'][0]['content'][0]['text']}"))
 
     response = session.post(f"{fake_nexus.url}/model/m/converse", json={"messages": USER_HI})
@@ -244,7 +244,7 @@ def test_the_fixture_fails_a_test_that_sent_an_invalid_body(pytester: pytest.Pyt
     )
 
 
-def test_unknown_paths_get_a_404_and_count_as_invalid(fake_nexus: FakeNexus, session) -> None:
+def test_unknown_paths_get_a_404_and_count_as_invalid(fake_nexus: FakeNexus, session: requests.Session) -> None:
     fake_nexus.allow_invalid()
     response = session.post(f"{fake_nexus.url}/model/{MODEL}/invoke", json={})
 
@@ -254,7 +254,7 @@ def test_unknown_paths_get_a_404_and_count_as_invalid(fake_nexus: FakeNexus, ses
 
 
 def test_validation_decodes_blobs_and_rejects_bad_base64() -> None:
-    def image(data: str) -> dict:
+    def image(data: str) -> dict[str, Any]:
         block = {"image": {"format": "png", "source": {"bytes": data}}}
         return {"messages": [{"role": "user", "content": [{"text": "see"}, block]}]}
 
@@ -263,7 +263,9 @@ def test_validation_decodes_blobs_and_rejects_bad_base64() -> None:
     assert "messages[0].content[1].image.source.bytes: blob is not valid base64" in error
 
 
-def test_stream_is_chunked_and_each_item_arrives_before_the_gate_opens(fake_nexus: FakeNexus, session) -> None:
+def test_stream_is_chunked_and_each_item_arrives_before_the_gate_opens(
+    fake_nexus: FakeNexus, session: requests.Session
+) -> None:
     gate = threading.Event()
     first = Event("messageStart", {"role": "assistant"})
     fake_nexus.enqueue(StreamReply([first, Gate(gate), Event("messageStop", {"stopReason": "x"})]))
@@ -278,7 +280,7 @@ def test_stream_is_chunked_and_each_item_arrives_before_the_gate_opens(fake_nexu
         assert b"".join(chunks) == event_frame("messageStop", {"stopReason": "x"})
 
 
-def test_a_client_that_leaves_during_a_gate_is_noticed(fake_nexus: FakeNexus, session) -> None:
+def test_a_client_that_leaves_during_a_gate_is_noticed(fake_nexus: FakeNexus, session: requests.Session) -> None:
     reply = StreamReply([Event("messageStart", {"role": "assistant"}), Gate(threading.Event())])
     fake_nexus.enqueue(reply)
 
@@ -291,7 +293,7 @@ def test_a_client_that_leaves_during_a_gate_is_noticed(fake_nexus: FakeNexus, se
     assert fake_nexus.connections_closed_by_client == 1
 
 
-def test_boto3_rejects_a_corrupt_frame(fake_nexus: FakeNexus, bedrock) -> None:
+def test_boto3_rejects_a_corrupt_frame(fake_nexus: FakeNexus, bedrock: Any) -> None:
     start = Event("messageStart", {"role": "assistant"})
     fake_nexus.enqueue(StreamReply([start, RawBytes(b"\x00\x00\x00\x20" + bytes(28))]))
 
@@ -300,7 +302,9 @@ def test_boto3_rejects_a_corrupt_frame(fake_nexus: FakeNexus, bedrock) -> None:
 
 
 @pytest.mark.parametrize("reset", [False, True])
-def test_cut_ends_the_stream_without_its_last_chunk(fake_nexus: FakeNexus, session, reset: bool) -> None:
+def test_cut_ends_the_stream_without_its_last_chunk(
+    fake_nexus: FakeNexus, session: requests.Session, reset: bool
+) -> None:
     reply = StreamReply([Event("messageStart", {"role": "assistant"}), Cut(reset)])
     fake_nexus.enqueue(reply)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -36,6 +38,13 @@ OK_BODY = {
 }
 
 
+def sent_json() -> Any:
+    """The JSON body of the first request the adapter sent."""
+    body = responses.calls[0].request.body
+    assert body is not None
+    return json.loads(body)
+
+
 @pytest.fixture
 def gateway() -> RequestsConverseGateway:
     return RequestsConverseGateway(endpoint_url=BASE + "/", api_key="nxk-test-key", read_timeout=5)
@@ -45,9 +54,8 @@ def gateway() -> RequestsConverseGateway:
 def test_converse_posts_camel_case_json_with_bearer_auth(gateway: RequestsConverseGateway) -> None:
     responses.post(f"{BASE}/model/claude-opus-4.6/converse", json=OK_BODY)
     out = gateway.converse("claude-opus-4.6", REQUEST)
-    sent = responses.calls[0].request
-    assert sent.headers["Authorization"] == "Bearer nxk-test-key"
-    body = json.loads(sent.body)
+    assert responses.calls[0].request.headers["Authorization"] == "Bearer nxk-test-key"
+    body = sent_json()
     assert body == {
         "messages": [
             {
@@ -73,7 +81,7 @@ def test_model_id_is_quoted_into_one_path_segment(gateway: RequestsConverseGatew
     assert responses.calls[0].request.url == f"{BASE}/model/{quoted}/converse"
 
 
-def _error(status: int, error_type: str | None, body: dict | str) -> None:
+def _error(status: int, error_type: str | None, body: dict[str, Any] | str) -> None:
     headers = (
         {"x-amzn-ErrorType": f"{error_type}:http://internal.amazon.com/coral/com.amazon.bedrock/"} if error_type else {}
     )
@@ -124,8 +132,8 @@ def test_bedrock_errors_become_domain_errors(
     gateway: RequestsConverseGateway,
     status: int,
     error_type: str | None,
-    body: dict | str,
-    expected: type,
+    body: dict[str, Any] | str,
+    expected: type[errors.ProxyError],
     words: list[str],
 ) -> None:
     _error(status, error_type, body)
@@ -146,7 +154,7 @@ def test_bedrock_errors_become_domain_errors(
 )
 @responses.activate
 def test_network_failures_become_domain_errors(
-    gateway: RequestsConverseGateway, failure: Exception, expected: type
+    gateway: RequestsConverseGateway, failure: Exception, expected: type[errors.ProxyError]
 ) -> None:
     responses.post(f"{BASE}/model/m/converse", body=failure)
     with pytest.raises(expected) as caught:
@@ -165,7 +173,7 @@ def test_unreadable_success_body_is_an_upstream_failure(gateway: RequestsConvers
 def test_count_tokens_wraps_the_converse_request(gateway: RequestsConverseGateway) -> None:
     responses.post(f"{BASE}/model/m/count-tokens", json={"inputTokens": 321})
     assert gateway.count_tokens("m", REQUEST) == 321
-    body = json.loads(responses.calls[0].request.body)
+    body = sent_json()
     assert list(body) == ["input"] and list(body["input"]) == ["converse"]
     assert "inferenceConfig" not in body["input"]["converse"]
     assert body["input"]["converse"]["messages"][0]["content"][0] == {"text": "What is this?"}
@@ -248,7 +256,9 @@ def test_errors_before_the_stream_starts_are_plain_http_errors(gateway: Requests
 
 
 @responses.activate
-def test_netrc_never_replaces_the_bearer_key(gateway: RequestsConverseGateway, tmp_path, monkeypatch) -> None:
+def test_netrc_never_replaces_the_bearer_key(
+    gateway: RequestsConverseGateway, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     netrc = tmp_path / "netrc"
     netrc.write_text("machine nexus.example login someone password other-secret\n")
     netrc.chmod(0o600)
@@ -259,12 +269,16 @@ def test_netrc_never_replaces_the_bearer_key(gateway: RequestsConverseGateway, t
 
 
 @responses.activate
-def test_the_environments_proxy_settings_are_used(gateway: RequestsConverseGateway, monkeypatch) -> None:
+def test_the_environments_proxy_settings_are_used(
+    gateway: RequestsConverseGateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Company networks reach Nexus through HTTPS_PROXY; NO_PROXY still wins for local hosts.
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.corp:3128")
     responses.post(f"{BASE}/model/m/converse", json=OK_BODY)
     gateway.converse("m", REQUEST)
-    assert responses.calls[0].request.req_kwargs["proxies"]["https"] == "http://proxy.corp:3128"
+    # responses records the keyword arguments of send() on the request it returns.
+    proxies = responses.calls[0].request.req_kwargs["proxies"]  # type: ignore[attr-defined]
+    assert proxies["https"] == "http://proxy.corp:3128"
 
 
 @responses.activate

@@ -209,7 +209,7 @@ def test_unknown_routes_are_anthropic_shaped_404s(client: falcon.testing.TestCli
     ],
 )
 def test_every_thinking_and_tool_choice_type_is_accepted(
-    client: falcon.testing.TestClient, gateway: FakeConverseGateway, field: str, value: dict
+    client: falcon.testing.TestClient, gateway: FakeConverseGateway, field: str, value: dict[str, Any]
 ) -> None:
     tools = [{"name": "Read", "input_schema": {"type": "object"}}]
     result = client.simulate_post("/v1/messages", json={**HELLO, "max_tokens": 4000, "tools": tools, field: value})

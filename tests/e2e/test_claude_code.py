@@ -144,10 +144,9 @@ def note(tmp_path: Path) -> Path:
 
 def _assistant_turn_with(body: dict[str, Any], tool_id: str) -> list[dict[str, Any]]:
     for message in body["messages"]:
-        if message["role"] == "assistant" and any(
-            b.get("toolUse", {}).get("toolUseId") == tool_id for b in message["content"]
-        ):
-            return message["content"]
+        content: list[dict[str, Any]] = message["content"]
+        if message["role"] == "assistant" and any(b.get("toolUse", {}).get("toolUseId") == tool_id for b in content):
+            return content
     raise AssertionError(f"no assistant turn calls {tool_id}")
 
 

@@ -14,6 +14,7 @@ from tests.support.fake_nexus import (
     Cut,
     FakeNexus,
     Gate,
+    JsonReply,
     RawBytes,
     StreamException,
     StreamReply,
@@ -52,7 +53,7 @@ def test_text_message_reaches_nexus_as_a_valid_converse_call(
         metadata={"user_id": "u"},
         extra_body={"temperature": 0.3},
     )
-    assert [block.text for block in message.content] == ["Hello there"]  # type: ignore[union-attr]
+    assert [block.text for block in message.content] == ["Hello there"]
     assert (message.usage.input_tokens, message.usage.output_tokens) == (11, 2)
     [sent] = fake_nexus.requests
     assert (sent.operation, sent.model_id, sent.errors) == ("converse", "claude-opus-4.6", [])
@@ -91,14 +92,18 @@ def test_streamed_text_through_the_sdk(client: anthropic.Anthropic, fake_nexus: 
     ],
 )
 def test_nexus_errors_reach_the_sdk_as_anthropic_errors(
-    client: anthropic.Anthropic, fake_nexus: FakeNexus, reply: object, exception: type, words: str
+    client: anthropic.Anthropic,
+    fake_nexus: FakeNexus,
+    reply: JsonReply,
+    exception: type[anthropic.APIStatusError],
+    words: str,
 ) -> None:
     fake_nexus.enqueue(reply)
     with pytest.raises(exception) as caught:
         client.messages.create(**HELLO)
     assert words in str(caught.value) and KEY not in str(caught.value)
     fake_nexus.enqueue(text_reply("still serving"))
-    assert client.messages.create(**HELLO).content[0].text == "still serving"  # type: ignore[union-attr]
+    assert client.messages.create(**HELLO).content[0].text == "still serving"
 
 
 def test_unreachable_nexus_is_a_clear_502(serve_proxy: Callable[..., str]) -> None:
@@ -171,4 +176,4 @@ def test_client_disconnect_closes_the_nexus_connection(
     response.close()
     assert reply.client_closed.wait(WAIT), "Nexus never saw the connection close"
     fake_nexus.enqueue(text_reply("next request works"))
-    assert client.messages.create(**HELLO).content[0].text == "next request works"  # type: ignore[union-attr]
+    assert client.messages.create(**HELLO).content[0].text == "next request works"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import anthropic
 import pytest
 
@@ -19,13 +21,13 @@ from tests.support.fake_nexus import (
 )
 
 SIGNATURE = "EqQBCkYIBxgCKkB+/sig==" * 4
-TOOL = {
+TOOL: anthropic.types.ToolParam = {
     "name": "Read",
     "description": "Read a file",
     "input_schema": {"type": "object", "properties": {"path": {"type": "string"}}},
 }
-ASK = {"role": "user", "content": "What is in notes.txt?"}
-THINKING = {"type": "enabled", "budget_tokens": 31999}
+ASK: anthropic.types.MessageParam = {"role": "user", "content": "What is in notes.txt?"}
+THINKING: anthropic.types.ThinkingConfigEnabledParam = {"type": "enabled", "budget_tokens": 31999}
 
 
 def thinking_then_tool() -> StreamReply:
@@ -44,7 +46,7 @@ def test_streamed_thinking_with_signature_is_replayed_byte_exact(
     client: anthropic.Anthropic, fake_nexus: FakeNexus
 ) -> None:
     fake_nexus.enqueue(thinking_then_tool(), text_reply("It says hello."))
-    request = {"model": "claude-opus-4.6", "max_tokens": 32000, "thinking": THINKING, "tools": [TOOL]}
+    request: dict[str, Any] = {"model": "claude-opus-4.6", "max_tokens": 32000, "thinking": THINKING, "tools": [TOOL]}
     with client.messages.stream(**request, messages=[ASK]) as stream:
         first = stream.get_final_message()
     thinking, tool_use = first.content
@@ -56,7 +58,7 @@ def test_streamed_thinking_with_signature_is_replayed_byte_exact(
     assert tool_use.type == "tool_use" and tool_use.input == {"path": "notes.txt"}
     assert first.usage.cache_creation_input_tokens == 800
 
-    history = [
+    history: list[Any] = [
         ASK,
         {"role": "assistant", "content": [b.model_dump(exclude_none=True) for b in first.content]},
         {"role": "user", "content": [{"type": "tool_result", "tool_use_id": tool_use.id, "content": "hello"}]},

@@ -22,12 +22,12 @@ from tests.support.fake_nexus import (
 
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\x00" * 24).decode()
 PDF = base64.b64encode(b"%PDF-1.4\n1 0 obj << /Type /Page >> endobj\n%%EOF").decode()
-WEATHER = {
+WEATHER: anthropic.types.ToolParam = {
     "name": "get_weather",
     "description": "Current weather for a city",
     "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
 }
-ASK = {"role": "user", "content": "Weather in Paris and Oslo?"}
+ASK: anthropic.types.MessageParam = {"role": "user", "content": "Weather in Paris and Oslo?"}
 
 
 def tool_use_reply() -> JsonReply:
@@ -59,9 +59,9 @@ def tool_use_stream() -> StreamReply:
     )
 
 
-def second_turn(first: anthropic.types.Message) -> list[dict[str, Any]]:
-    """The history Claude Code would send back: results for both calls, one in error,
-    one carrying an image."""
+def second_turn(first: anthropic.types.Message) -> list[Any]:
+    """The history Claude Code would send back, as JSON: results for both calls, one in
+    error, one carrying an image."""
     paris, oslo = [block for block in first.content if block.type == "tool_use"]
     results = [
         {
@@ -162,7 +162,10 @@ def test_pdf_and_plain_text_documents(client: anthropic.Anthropic, fake_nexus: F
 def test_unsupported_content_is_a_400_and_nexus_is_not_called(
     client: anthropic.Anthropic, fake_nexus: FakeNexus
 ) -> None:
-    url_image = {"type": "image", "source": {"type": "url", "url": "https://example.com/cat.png"}}
+    url_image: anthropic.types.ImageBlockParam = {
+        "type": "image",
+        "source": {"type": "url", "url": "https://example.com/cat.png"},
+    }
     with pytest.raises(anthropic.BadRequestError, match="base64"):
         client.messages.create(
             model="claude-opus-4.6", max_tokens=10, messages=[{"role": "user", "content": [url_image]}]

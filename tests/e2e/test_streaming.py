@@ -63,7 +63,7 @@ def test_raw_sse_names_every_event_and_pairs_block_indices(url: str) -> None:
     ]
     start = events[0][1]["message"]
     assert start["id"].startswith("msg_") and start["content"] == [] and start["usage"]["input_tokens"] > 0
-    indices = [data["index"] for name, data in events if name.startswith("content_block")]
+    indices = [data["index"] for name, data in events if (name or "").startswith("content_block")]
     assert indices == [0, 0, 0, 0]
     assert events[5][1]["usage"]["output_tokens"] == 2 and events[5][1]["usage"]["input_tokens"] == 20
 

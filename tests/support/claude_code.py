@@ -83,7 +83,8 @@ class ClaudeRun:
         """The `--output-format json` result object (the last JSON line of stdout)."""
         lines = [line for line in self.stdout.splitlines() if line.startswith("{")]
         assert lines, f"no JSON result from claude (rc={self.returncode}):\n{self.stdout}\n{self.stderr}"
-        return json.loads(lines[-1])
+        result: dict[str, Any] = json.loads(lines[-1])
+        return result
 
     def describe(self) -> str:
         return f"rc={self.returncode}\nstdout:\n{self.stdout[-4000:]}\nstderr:\n{self.stderr[-4000:]}"

@@ -18,12 +18,12 @@ def _header_value(type_code: int, value: Any) -> bytes:
     if type_code in _FIXED:
         return struct.pack(_FIXED[type_code], value)
     if type_code == 6:
-        return struct.pack(">H", len(value)) + value
+        return struct.pack(">H", len(value)) + bytes(value)
     if type_code == 7:
-        raw = value.encode("utf-8")
+        raw: bytes = value.encode("utf-8")
         return struct.pack(">H", len(raw)) + raw
     if type_code == 9:
-        return uuid.UUID(str(value)).bytes if not isinstance(value, bytes) else value
+        return value if isinstance(value, bytes) else uuid.UUID(str(value)).bytes
     raise ValueError(f"unknown header type {type_code}")
 
 

@@ -12,7 +12,7 @@ from domain.vocab import converse as c
 
 
 def text_response(text: str = "Hello!", *, stop_reason: str = "end_turn", **usage: int) -> c.ConverseResponse:
-    tokens = {"input_tokens": 12, "output_tokens": 3, "total_tokens": 15, **usage}
+    tokens: dict[str, Any] = {"input_tokens": 12, "output_tokens": 3, "total_tokens": 15, **usage}
     return c.ConverseResponse(
         output=c.Output(message=c.Message(role="assistant", content=(c.TextContent(text=text),))),
         stop_reason=stop_reason,

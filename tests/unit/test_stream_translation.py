@@ -24,7 +24,7 @@ def reasoning(**kw: object) -> c.ReasoningDelta:
     return c.ReasoningDelta(reasoning_content=c.ReasoningChunk(**kw))  # type: ignore[arg-type]
 
 
-END = [
+END: list[c.StreamEvent] = [
     c.MessageStopEvent(stop_reason="tool_use"),
     c.MetadataEvent(
         usage=c.TokenUsage(input_tokens=30, output_tokens=9, total_tokens=539, cache_read_input_tokens=500)
@@ -38,8 +38,8 @@ def run(events: list[c.StreamEvent], tool_names: dict[str, str] | None = None) -
     return out + translator.finish()
 
 
-def shape(events: list[a.StreamEvent]) -> list[tuple]:
-    rows: list[tuple] = []
+def shape(events: list[a.StreamEvent]) -> list[tuple[object, ...]]:
+    rows: list[tuple[object, ...]] = []
     for e in events:
         match e:
             case a.ContentBlockStartEvent(index=i, content_block=block):
@@ -95,6 +95,7 @@ def test_thinking_text_and_tool_use_in_order_with_contiguous_indices() -> None:
     )
     assert out[3].delta == a.SignatureDelta(type="signature_delta", signature="SIG==")  # type: ignore[union-attr]
     tool_start = out[8].content_block  # type: ignore[union-attr]
+    assert isinstance(tool_start, a.ToolUseBlock)
     assert (tool_start.id, tool_start.name, tool_start.input) == ("tooluse_1", "mcp.x", {})
     partials = [e.delta.partial_json for e in out[9:12]]  # type: ignore[union-attr]
     assert partials == ["", '{"city": "Par', 'is"}']

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from domain.to_anthropic.response import translate_response
@@ -10,7 +12,7 @@ from domain.vocab import converse as c
 
 
 def response(
-    *blocks: c.ContentBlock, stop: str = "end_turn", fields: dict | None = None, **usage: int
+    *blocks: c.ContentBlock, stop: str = "end_turn", fields: dict[str, Any] | None = None, **usage: Any
 ) -> c.ConverseResponse:
     return c.ConverseResponse(
         output=c.Output(message=c.Message(role="assistant", content=blocks)),
