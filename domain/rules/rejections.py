@@ -102,9 +102,11 @@ def _too_long(head: str, size: RequestSize) -> tuple[str, str]:
         tokens, limit = int(figures[1]), int(figures[2])
         if tokens > limit:
             return f"prompt is too long: {tokens} tokens > {limit} maximum", ""
+    # No count from Nexus: the proxy's own estimate and the window in effect, never an
+    # invented "limit + 1" (Claude Code shows these figures to the user).
     limit = size.context_limit
-    tokens = max(size.input_tokens, limit + 1)
-    note = _estimate_note(size, tokens == size.input_tokens)
+    tokens = size.input_tokens
+    note = _estimate_note(size, True)
     if size.media_items:
         note += (
             f"the request holds {size.media_items} images or documents, and Bedrock says this of oversize ones too; "
