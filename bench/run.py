@@ -19,6 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: find bench/ and tests/
 
+from bench.cache_prefix import cache_prefix_rows
 from bench.forwarding import forwarding_rows
 from bench.large_image import image_rows
 from bench.parallel import parallel_rows
@@ -38,7 +39,7 @@ def _fake_problems(fake: FakeNexus) -> list[Row]:
 
 
 def run_all() -> list[Row]:
-    rows = translation_rows()
+    rows = translation_rows() + cache_prefix_rows()
     with FakeNexus() as fake, ProxyProcess(fake.url) as proxy:
         rows += parallel_rows(fake, proxy)
         rows += forwarding_rows(fake, proxy.url)
