@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from domain.errors import ConfigError
 from domain.rules.betas import DEFAULT_BETA_ALLOWLIST
+from domain.rules.loopback import is_loopback
 from entrypoints.settings import (
     DEFAULT_ENDPOINT,
     DEFAULT_HOST,
@@ -253,6 +254,12 @@ def check_values(values: Mapping[str, Any], sources: Mapping[str, str]) -> None:
             raise ConfigError(
                 f"endpoint_url from {sources['endpoint_url']} must be an http(s) URL "
                 f"like {DEFAULT_ENDPOINT}, got {url!r}"
+            )
+        if parts.scheme == "http" and not is_loopback(parts.hostname):
+            # The key travels in a header: only over TLS, unless it never leaves this machine.
+            raise ConfigError(
+                f"endpoint_url from {sources['endpoint_url']} is plain http to another machine ({url}); "
+                "the API key is only sent over TLS: use https://"
             )
     for name in ("host", "model", "small_model"):
         value = values.get(name)
