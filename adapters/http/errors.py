@@ -8,6 +8,7 @@ from typing import Any
 import falcon
 import falcon.asgi
 
+from adapters.http.json_limits import to_json_bytes
 from domain import errors
 
 log = logging.getLogger("nexus_claude_api.http")
@@ -50,7 +51,9 @@ def error_body(kind: str, message: str, request_id: str | None) -> dict[str, Any
 
 def _respond(req: falcon.asgi.Request, resp: falcon.asgi.Response, status: int, kind: str, message: str) -> None:
     resp.status = status
-    resp.media = error_body(kind, message, getattr(req.context, "request_id", None))
+    # Not resp.media: Falcon's encoder fails on a lone surrogate in a message from Nexus.
+    resp.data = to_json_bytes(error_body(kind, message, getattr(req.context, "request_id", None)))
+    resp.content_type = falcon.MEDIA_JSON
     if status in (429, 503):
         resp.set_header("retry-after", RETRY_AFTER)
 

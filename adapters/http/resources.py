@@ -18,6 +18,7 @@ import falcon.asgi
 from adapters.http.anthropic_wire import structure_request, unstructure
 from adapters.http.body import parse_json, read_body
 from adapters.http.disconnect import disconnect_event
+from adapters.http.json_limits import to_json_bytes
 from adapters.http.sse import stream_events
 from adapters.http.threads import BlockingRunner
 from domain.errors import InvalidRequestError
@@ -92,7 +93,8 @@ class MessagesResource:
         log.debug("messages %s %s", req.context.request_id, _summary(prepared, len(data)))
         if not prepared.request.stream:
             message = await self.runner.run(self.relay.create, prepared)
-            resp.media = unstructure(message)
+            # Not resp.media: Falcon's encoder fails on a lone surrogate Nexus sent.
+            resp.data = to_json_bytes(unstructure(message))
             return
         stream = await self.runner.run(self.relay.open_stream, prepared)
         resp.set_header("Cache-Control", "no-cache")

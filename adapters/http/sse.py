@@ -9,7 +9,6 @@ watchdog quiet. After the first byte a failure can only be told as an ``error`` 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -19,6 +18,7 @@ from falcon.asgi import SSEvent
 
 from adapters.http.anthropic_wire import unstructure
 from adapters.http.errors import classify
+from adapters.http.json_limits import to_json_bytes
 from adapters.http.threads import BlockingRunner
 from domain.services.relay import MessageStream
 from domain.vocab import anthropic as a
@@ -29,8 +29,7 @@ _PING = a.PingEvent(type="ping")
 
 def sse(event: a.StreamEvent) -> SSEvent:
     """Named SSE event: Claude Code ignores data-only events and stops streaming."""
-    data = json.dumps(unstructure(event), separators=(",", ":"), ensure_ascii=False)
-    return SSEvent(event=event.type, data=data.encode("utf-8"))
+    return SSEvent(event=event.type, data=to_json_bytes(unstructure(event), compact=True))
 
 
 def error_event(error: BaseException) -> a.ErrorEvent:

@@ -9,7 +9,7 @@ waits for it. A stream that ends without ``messageStop`` is a failure, never a c
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
@@ -20,11 +20,32 @@ from domain.to_anthropic.response import stop_reason, stop_sequence, usage
 from domain.vocab import anthropic as a
 from domain.vocab import converse as c
 
+_Maker = Callable[[str], a.BlockDelta]
+
 
 @attrs.define
 class _OpenBlock:
     index: int
     kind: str
+    # A high surrogate that ended the last delta, waiting for its low half, and the
+    # kind of delta it came in.
+    held: str = ""
+    make: _Maker | None = None
+
+
+_HIGH = ("\ud800", "\udbff")
+_REPLACEMENT = "\ufffd"
+
+
+def _is_high(char: str) -> bool:
+    return _HIGH[0] <= char <= _HIGH[1]
+
+
+def _well_formed(text: str) -> str:
+    # Joins a surrogate pair into its character; a lone half becomes U+FFFD.
+    if text.isascii():
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
 def message_start(message_id: str, model: str, input_estimate: int) -> a.MessageStartEvent:
@@ -42,6 +63,18 @@ def message_start(message_id: str, model: str, input_estimate: int) -> a.Message
         usage=a.Usage(input_tokens=input_estimate, output_tokens=1),
     )
     return a.MessageStartEvent(type="message_start", message=message)
+
+
+def _text_delta(text: str) -> a.BlockDelta:
+    return a.TextDelta(type="text_delta", text=text)
+
+
+def _thinking_delta(text: str) -> a.BlockDelta:
+    return a.ThinkingDelta(type="thinking_delta", thinking=text)
+
+
+def _input_delta(text: str) -> a.BlockDelta:
+    return a.InputJsonDelta(type="input_json_delta", partial_json=text)
 
 
 @attrs.define
@@ -102,7 +135,7 @@ class StreamTranslator:
         match delta:
             case c.TextChunk(text=text):
                 events = self._ensure(i, "text", a.TextBlock(type="text", text=""))
-                return events + self._emit(i, a.TextDelta(type="text_delta", text=text))
+                return events + self._emit_text(i, text, _text_delta)
             case c.CitationDelta(citation=cited):
                 # A cited block may begin with its citation, before any text.
                 events = self._ensure(i, "text", a.TextBlock(type="text", text=""))
@@ -111,14 +144,14 @@ class StreamTranslator:
                     return events
                 return events + self._emit(i, a.CitationsDelta(type="citations_delta", citation=converted))
             case c.ToolUseChunk(tool_use=c.ToolUseInput(input=partial)) if i in self._open:
-                return self._emit(i, a.InputJsonDelta(type="input_json_delta", partial_json=partial))
+                return self._emit_text(i, partial, _input_delta)
             case c.ReasoningDelta(reasoning_content=c.ReasoningChunk(redacted_content=bytes() as data)):
                 block = a.RedactedThinkingBlock(type="redacted_thinking", data=base64.b64encode(data).decode())
                 return self._start(i, "redacted_thinking", block)
             case c.ReasoningDelta(reasoning_content=chunk):
                 events = self._ensure(i, "thinking", a.ThinkingBlock(type="thinking", thinking="", signature=""))
                 if chunk.text:
-                    events += self._emit(i, a.ThinkingDelta(type="thinking_delta", thinking=chunk.text))
+                    events += self._emit_text(i, chunk.text, _thinking_delta)
                 if chunk.signature:
                     events += self._emit(i, a.SignatureDelta(type="signature_delta", signature=chunk.signature))
                 return events
@@ -128,11 +161,31 @@ class StreamTranslator:
         index = self._open[converse_index].index
         return [a.ContentBlockDeltaEvent(type="content_block_delta", index=index, delta=delta)]
 
+    def _emit_text(self, converse_index: int, text: str, make: _Maker) -> list[a.StreamEvent]:
+        """A text, thinking or tool-input delta, never holding half a surrogate pair.
+
+        Nexus may split a pair across two deltas (it counts UTF-16 units, not characters):
+        a trailing high surrogate waits for the next delta of its block.
+        """
+        block = self._open[converse_index]
+        text, block.held = block.held + text, ""
+        if text and _is_high(text[-1]):
+            text, block.held, block.make = text[:-1], text[-1], make
+            if not text:
+                return []
+        return self._emit(converse_index, make(_well_formed(text)))
+
     def _stop_block(self, converse_index: int) -> list[a.StreamEvent]:
         block = self._open.pop(converse_index, None)
         if block is None:
             return []
-        return [a.ContentBlockStopEvent(type="content_block_stop", index=block.index)]
+        events: list[a.StreamEvent] = []
+        if block.held and block.make is not None:  # its low half never came: a character lost
+            events.append(
+                a.ContentBlockDeltaEvent(type="content_block_delta", index=block.index, delta=block.make(_REPLACEMENT))
+            )
+        events.append(a.ContentBlockStopEvent(type="content_block_stop", index=block.index))
+        return events
 
     def _close_all(self) -> list[a.StreamEvent]:
         return [event for i in sorted(self._open) for event in self._stop_block(i)]
