@@ -8,6 +8,7 @@ the table in ``adapters/http/errors.py``.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from typing import Any
 
@@ -156,9 +157,13 @@ def model_info(model_id: str) -> dict[str, Any]:
     return {"type": "model", "id": model_id, "display_name": display_name(model_id), "created_at": CREATED_AT}
 
 
+_LIMIT = re.compile(r"[0-9]{1,4}")
+
+
 def _limit(req: falcon.asgi.Request) -> int:
     raw = req.get_param("limit", default="20")
-    if not raw.isdigit() or not 1 <= int(raw) <= 1000:
+    # ASCII digits only: str.isdigit() also admits "²", which int() then refuses.
+    if not _LIMIT.fullmatch(raw) or not 1 <= int(raw) <= 1000:
         raise InvalidRequestError("limit: must be an integer between 1 and 1000")
     return int(raw)
 

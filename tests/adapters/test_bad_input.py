@@ -189,3 +189,22 @@ def test_a_number_that_overflows_to_infinity_is_a_400_at_parse_time(
     status, raw = post_raw(app, body(**fields))
     assert_400(status, raw, "not valid JSON", "out of range")
     assert gateway.calls == []
+
+
+@pytest.mark.parametrize(
+    "limit", ["\N{SUPERSCRIPT TWO}", "\N{ARABIC-INDIC DIGIT THREE}", "", "0", "1001", "-1", "2.0", "1e2", "x"]
+)
+def test_models_limit_must_be_ascii_digits_in_range(client: falcon.testing.TestClient, limit: str) -> None:
+    result = client.simulate_get("/v1/models", params={"limit": limit})
+    assert result.status_code == 400, result.text
+    assert result.json["error"] == {
+        "type": "invalid_request_error",
+        "message": "limit: must be an integer between 1 and 1000",
+    }
+
+
+def test_models_paging_params_take_anything_without_failing(client: falcon.testing.TestClient) -> None:
+    for query in ("limit=1", "after_id=%ED%A0%80", "before_id=%FF%FE", "limit=1&limit=2", "after_id=&before_id="):
+        result = client.simulate_get("/v1/models", query_string=query)
+        assert result.status_code in (200, 400), (query, result.text)
+        assert result.json.get("type") != "error" or result.json["error"]["type"] == "invalid_request_error"
