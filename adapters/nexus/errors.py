@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 import urllib3.exceptions
@@ -72,6 +73,17 @@ def error_from_response(response: requests.Response) -> errors.UpstreamError:
         (body or {}).get("__type", "") if isinstance(body, dict) else ""
     )
     return upstream_error(response.status_code, error_code(code), bedrock_message(body))
+
+
+def redirect_error(response: requests.Response) -> errors.UpstreamError:
+    """A 3xx from Nexus, never followed: an ``api_error`` naming the status and where it pointed."""
+    location = response.headers.get("Location", "")
+    # Only the host: a Location may carry a token in its query.
+    target = (urlsplit(location).hostname or "the same host") if location else "nowhere"
+    return errors.UpstreamFailureError(
+        f"AI Nexus answered HTTP {response.status_code}, a redirect to {target}; "
+        "nexus-claude-api never follows redirects (check endpoint_url)"
+    )
 
 
 @contextlib.contextmanager

@@ -10,7 +10,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from adapters.nexus import converse_wire
-from adapters.nexus.errors import error_from_response, translated_errors
+from adapters.nexus.errors import error_from_response, redirect_error, translated_errors
 from adapters.nexus.stream import RequestsConverseStream
 from domain.errors import UpstreamFailureError
 from domain.vocab import converse as c
@@ -86,10 +86,13 @@ class RequestsConverseGateway:
                 headers={**self._headers, **(headers or {})},
                 timeout=timeout or self._timeout,
                 stream=stream,
+                # Bedrock never redirects, and following one would re-send the prompt (307)
+                # or serve another host's answer as Claude's (302).
+                allow_redirects=False,
             )
         log.debug("nexus %s %s -> %s", operation, model_id, response.status_code)
-        if response.status_code >= 400:
-            error = error_from_response(response)
+        if response.status_code >= 300:
+            error = redirect_error(response) if response.status_code < 400 else error_from_response(response)
             response.close()
             raise error
         return response
