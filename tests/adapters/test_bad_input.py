@@ -208,3 +208,35 @@ def test_models_paging_params_take_anything_without_failing(client: falcon.testi
         result = client.simulate_get("/v1/models", query_string=query)
         assert result.status_code in (200, 400), (query, result.text)
         assert result.json.get("type") != "error" or result.json["error"]["type"] == "invalid_request_error"
+
+
+def refusing(message: str) -> Any:
+    def refuse(_: Any) -> Any:
+        raise errors.UpstreamRejectedError(message)
+
+    return refuse
+
+
+ECHO = "x" * 44_000  # Nexus echoing a large request back in its message
+
+
+@pytest.mark.parametrize(
+    ("message", "reworded"),
+    [
+        # Recognised in the first 2 KB: reworded in Claude Code's words, the original kept.
+        ("Input is too long for requested model. " + ECHO, True),
+        # Only past the bound: the regexes never read that far, so it passes unchanged.
+        (ECHO + " Input is too long for requested model.", False),
+        # Backtracking bait for `max_tokens.*(exceed|context)` over 44 KB: read 2 KB only.
+        ("max_tokens " * 4_000, False),
+    ],
+)
+def test_regexes_read_a_bounded_prefix_of_a_large_nexus_message(
+    client: falcon.testing.TestClient, gateway: FakeConverseGateway, message: str, reworded: bool
+) -> None:
+    gateway.on_converse = refusing(message)
+    result = client.simulate_post("/v1/messages", body=body())
+    assert result.status_code == 400
+    answer = result.json["error"]["message"]
+    assert answer.startswith("prompt is too long: ") is reworded
+    assert message in answer
