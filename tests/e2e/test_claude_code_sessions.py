@@ -42,6 +42,8 @@ from tests.support.fake_nexus import (
 )
 from tests.support.proxy import proxy_app
 
+pytestmark = pytest.mark.claude_code
+
 PRINT = ("--output-format", "json", "--dangerously-skip-permissions")
 STREAM_JSON = ("--input-format", "stream-json", "--output-format", "stream-json", "--verbose")
 MANY_REPLIES = 40
