@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -12,6 +13,11 @@ import urllib3.exceptions
 
 from domain import errors
 
+# Longer messages from Nexus are cut: they go into one JSON error and one log line.
+MAX_MESSAGE_CHARS = 4096
+_MAX_CODE_CHARS = 100
+_MASK = "****"
+_BEARER = re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+")
 KEY_HINT = "set another with `nexus-claude-api config set --api-key ...` or NEXUS_API_KEY, then restart the proxy"
 
 # Bedrock error codes (from x-amzn-ErrorType or an in-stream :exception-type), lower-cased.
@@ -47,9 +53,30 @@ def error_code(header: str | None) -> str:
     return (header or "").split(":", 1)[0].rsplit("#", 1)[-1].strip()
 
 
-def upstream_error(status: int | None, code: str, message: str) -> errors.UpstreamError:
-    """The domain error for a Bedrock error: by its code first, else by HTTP status."""
+def scrub(text: str, secrets: Iterable[str] = ()) -> str:
+    """``text`` from Nexus made safe to show: secrets and ``Bearer`` tokens masked, length bounded.
+
+    A gateway may echo the request's ``Authorization`` header in its error text; that text
+    reaches Claude Code and the log. Exact secrets go first, before the cut, so no part of
+    one survives at the edge; the regular expression then runs on a bounded prefix.
+    """
+    # Keys shorter than 8 characters are not real keys (tests use "k"); masking them would
+    # garble the text.
+    for secret in sorted({s for s in secrets if len(s) >= 8}, key=len, reverse=True):
+        text = text.replace(secret, _MASK)
+    if len(text) > MAX_MESSAGE_CHARS:
+        text = text[:MAX_MESSAGE_CHARS] + "…"
+    return _BEARER.sub(rf"\1 {_MASK}", text)
+
+
+def upstream_error(status: int | None, code: str, message: str, secrets: Iterable[str] = ()) -> errors.UpstreamError:
+    """The domain error for a Bedrock error: by its code first, else by HTTP status.
+
+    ``code`` and ``message`` come from Nexus and are scrubbed of ``secrets`` (the key) and
+    bearer tokens before they go into the error's message.
+    """
     cls = _BY_CODE.get(code.lower()) or _BY_STATUS.get(status or 0, errors.UpstreamFailureError)
+    code, message = scrub(code, secrets)[:_MAX_CODE_CHARS], scrub(message, secrets)
     label = code or f"HTTP {status}"
     if cls is errors.UpstreamAuthError:
         return cls(f"AI Nexus refused the API key ({label}: {message}); {KEY_HINT}")
@@ -63,8 +90,8 @@ def bedrock_message(body: Any) -> str:
     return ""
 
 
-def error_from_response(response: requests.Response) -> errors.UpstreamError:
-    """The domain error for a failed Nexus response, from its headers and JSON body."""
+def error_from_response(response: requests.Response, secrets: Iterable[str] = ()) -> errors.UpstreamError:
+    """The domain error for a failed Nexus response, from its headers and JSON body (scrubbed)."""
     try:
         body = response.json()
     except ValueError:
@@ -72,7 +99,7 @@ def error_from_response(response: requests.Response) -> errors.UpstreamError:
     code = error_code(response.headers.get("x-amzn-ErrorType")) or str(
         (body or {}).get("__type", "") if isinstance(body, dict) else ""
     )
-    return upstream_error(response.status_code, error_code(code), bedrock_message(body))
+    return upstream_error(response.status_code, error_code(code), bedrock_message(body), secrets)
 
 
 def redirect_error(response: requests.Response) -> errors.UpstreamError:

@@ -67,6 +67,7 @@ class RequestsConverseGateway:
         # would stall Claude Code's /context, which has a local estimate to fall back on.
         self._count_timeout = (connect_timeout, count_timeout)
         self._session = _session(pool_size, api_key)
+        self._secrets = (api_key,)  # scrubbed from every message Nexus sends back
 
     def _post(
         self,
@@ -92,7 +93,9 @@ class RequestsConverseGateway:
             )
         log.debug("nexus %s %s -> %s", operation, model_id, response.status_code)
         if response.status_code >= 300:
-            error = redirect_error(response) if response.status_code < 400 else error_from_response(response)
+            error = (
+                redirect_error(response) if response.status_code < 400 else error_from_response(response, self._secrets)
+            )
             response.close()
             raise error
         return response
@@ -116,7 +119,7 @@ class RequestsConverseGateway:
         body = converse_wire.request_json(request)
         # Compression would make a gateway buffer the stream; ask for none.
         response = self._post(model_id, "converse-stream", body, stream=True, headers={"Accept-Encoding": "identity"})
-        return RequestsConverseStream(response, self._host)
+        return RequestsConverseStream(response, self._host, self._secrets)
 
     def count_tokens(self, model_id: str, request: c.ConverseRequest) -> int:
         """Nexus's CountTokens for ``request``, with a short timeout (callers have an estimate)."""

@@ -22,9 +22,10 @@ _READ_SIZE = 64 * 1024
 class RequestsConverseStream:
     """An open ConverseStream HTTP response, read frame by frame as bytes arrive."""
 
-    def __init__(self, response: requests.Response, host: str) -> None:
+    def __init__(self, response: requests.Response, host: str, secrets: tuple[str, ...] = ()) -> None:
         self._response = response
         self._host = host
+        self._secrets = secrets  # scrubbed from exception frames' messages
         self._closed = False
 
     def _chunks(self) -> Iterator[bytes]:
@@ -41,7 +42,7 @@ class RequestsConverseStream:
         try:
             with translated_errors(self._host):
                 for frame in decode_frames(self._chunks()):
-                    event = _event(frame.headers, frame.payload)
+                    event = _event(frame.headers, frame.payload, self._secrets)
                     if event is not None:
                         yield event
         except UpstreamFailureError:
@@ -58,7 +59,7 @@ class RequestsConverseStream:
         self._response.close()
 
 
-def _event(headers: Any, payload: bytes) -> c.StreamEvent | None:
+def _event(headers: Any, payload: bytes, secrets: tuple[str, ...]) -> c.StreamEvent | None:
     message_type = headers.get(":message-type")
     if message_type == "event":
         try:
@@ -67,9 +68,9 @@ def _event(headers: Any, payload: bytes) -> c.StreamEvent | None:
             raise UpstreamFailureError("Nexus sent a stream event this proxy cannot read") from error
     if message_type == "exception":
         code = str(headers.get(":exception-type", ""))
-        raise upstream_error(None, code, bedrock_message(_json(payload)))
+        raise upstream_error(None, code, bedrock_message(_json(payload)), secrets)
     code = str(headers.get(":error-code", "unknown"))
-    raise upstream_error(None, code, str(headers.get(":error-message", "")))
+    raise upstream_error(None, code, str(headers.get(":error-message", "")), secrets)
 
 
 def _json(payload: bytes) -> Any:
