@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import logging
+import os
+import ssl
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import requests
+import truststore
 from requests.adapters import HTTPAdapter
 
 from adapters.nexus import converse_wire
@@ -33,21 +37,73 @@ class BearerAuth(requests.auth.AuthBase):
         return "BearerAuth(<redacted>)"
 
 
-def _session(pool_size: int, api_key: str) -> requests.Session:
+# A CA bundle named here replaces the OS trust store, as these variables promise elsewhere.
+CA_BUNDLE_VARS = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE")
+
+
+class TrustStoreAdapter(HTTPAdapter):
+    """An ``HTTPAdapter`` whose TLS verifies against the operating system's trust store.
+
+    A company CA installed on the machine (TLS inspection) then just works, as with pip;
+    ``truststore`` goes into this adapter only, never into the process's ``ssl`` module.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._ssl_context = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any) -> None:
+        """Pools whose connections use the trust-store context."""
+        pool_kwargs.setdefault("ssl_context", self._ssl_context)
+        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        """Through ``HTTPS_PROXY`` too, the TLS to Nexus uses the trust-store context."""
+        proxy_kwargs.setdefault("ssl_context", self._ssl_context)
+        return super().proxy_manager_for(proxy, **proxy_kwargs)
+
+    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
+        """Verification on, but without requests' certifi bundle loaded over the OS store."""
+        super().cert_verify(conn, url, verify, cert)  # type: ignore[no-untyped-call]
+        if verify is True:
+            conn.ca_certs = None
+
+
+def _session(pool_size: int, api_key: str, base_url: str, environ: Mapping[str, str]) -> requests.Session:
     session = requests.Session()
+    bundle = next((environ[var] for var in CA_BUNDLE_VARS if environ.get(var)), None)
     # One pool per host, wide enough for every concurrent stream; never retry a POST
     # here, since a retried generation is billed twice.
-    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
+    pools: dict[str, Any] = {"pool_connections": 4, "pool_maxsize": pool_size, "max_retries": 0}
+    adapter = HTTPAdapter(**pools) if bundle else TrustStoreAdapter(**pools)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
-    # Session-wide auth keeps the environment useful (HTTPS_PROXY, NO_PROXY,
-    # REQUESTS_CA_BUNDLE for company TLS inspection) while ~/.netrc is never consulted.
+    # The environment is read here, once, not on every request: HTTPS_PROXY and NO_PROXY
+    # for this endpoint, and a CA bundle. ~/.netrc is never consulted, so it cannot
+    # replace the session-wide key.
+    session.trust_env = False
+    session.proxies = dict(_environ_proxies(base_url, environ))
+    session.verify = bundle or True
     session.auth = BearerAuth(api_key)
     return session
 
 
+def _environ_proxies(url: str, environ: Mapping[str, str]) -> Mapping[str, str]:
+    names = ("https_proxy", "http_proxy", "all_proxy", "no_proxy")
+    values = {name: environ.get(name) or environ.get(name.upper()) for name in names}
+    proxies = {name.removesuffix("_proxy"): value for name, value in values.items() if value}
+    no_proxy = proxies.pop("no", None)
+    if requests.utils.should_bypass_proxies(url, no_proxy=no_proxy):
+        return {}
+    return proxies
+
+
 class RequestsConverseGateway:
-    """``ConverseGateway`` for AI Nexus, authenticated with ``Authorization: Bearer``."""
+    """``ConverseGateway`` for AI Nexus, authenticated with ``Authorization: Bearer``.
+
+    TLS verifies against the OS trust store unless ``environ`` (default ``os.environ``,
+    read once here) names a CA bundle; its proxy variables apply to this endpoint.
+    """
 
     def __init__(
         self,
@@ -58,6 +114,7 @@ class RequestsConverseGateway:
         read_timeout: float = 600.0,
         count_timeout: float = 10.0,
         pool_size: int = 64,
+        environ: Mapping[str, str] | None = None,
     ) -> None:
         self._base = endpoint_url.rstrip("/")
         self._host = urlsplit(self._base).netloc or self._base
@@ -66,7 +123,7 @@ class RequestsConverseGateway:
         # Counting answers in well under a second when it works; waiting long for it
         # would stall Claude Code's /context, which has a local estimate to fall back on.
         self._count_timeout = (connect_timeout, count_timeout)
-        self._session = _session(pool_size, api_key)
+        self._session = _session(pool_size, api_key, self._base, os.environ if environ is None else environ)
         self._secrets = (api_key,)  # scrubbed from every message Nexus sends back
 
     def _post(

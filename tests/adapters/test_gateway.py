@@ -269,11 +269,11 @@ def test_netrc_never_replaces_the_bearer_key(
 
 
 @responses.activate
-def test_the_environments_proxy_settings_are_used(
-    gateway: RequestsConverseGateway, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_environments_proxy_settings_are_used(monkeypatch: pytest.MonkeyPatch) -> None:
     # Company networks reach Nexus through HTTPS_PROXY; NO_PROXY still wins for local hosts.
+    # The environment is read when the gateway is built, so it is set first.
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.corp:3128")
+    gateway = RequestsConverseGateway(endpoint_url=BASE, api_key="nxk-test-key", read_timeout=5)
     responses.post(f"{BASE}/model/m/converse", json=OK_BODY)
     gateway.converse("m", REQUEST)
     # responses records the keyword arguments of send() on the request it returns.
