@@ -7,6 +7,7 @@ shown to users, so they never hold secrets, prompt text or base64 data::
     ProxyError                        500 api_error (only when nothing below matches)
     ├── InvalidRequestError           400 invalid_request_error
     ├── RequestTooLargeError          413 request_too_large
+    ├── AuthenticationRequiredError   401 authentication_error (wide bind, no access token)
     ├── ForbiddenRequestError         403 permission_error
     ├── ModelNotFoundError            404 not_found_error
     ├── ConfigError                   (start-up only: one line, exit status 2)
@@ -41,6 +42,10 @@ class InvalidRequestError(ProxyError):
 
 class RequestTooLargeError(ProxyError):
     """The request body exceeds the size the proxy accepts."""
+
+
+class AuthenticationRequiredError(ProxyError):
+    """A request to a proxy bound beyond loopback without its access token."""
 
 
 class ForbiddenRequestError(ProxyError):

@@ -16,6 +16,7 @@ from adapters.http.request_context import RequestContext
 from adapters.http.resources import CountTokensResource, HealthResource, MessagesResource, ModelsResource
 from adapters.http.threads import BlockingRunner
 from adapters.nexus.gateway import RequestsConverseGateway
+from domain.errors import ConfigError
 from domain.ports import ConverseGateway
 from domain.rules.loopback import is_loopback
 from domain.rules.models import MAX_OUTPUT_TOKENS, ModelCatalog
@@ -50,7 +51,7 @@ def create_app(
         gateway=gateway, catalog=catalog, beta_allowlist=settings.beta_allowlist, counter=TokenCounter()
     )
     runner = runner or BlockingRunner(max_workers=settings.worker_threads)
-    middleware: list[Any] = [RequestContext(), LocalOnly(check_host=is_loopback(settings.host))]
+    middleware: list[Any] = [RequestContext(), _local_only(settings)]
     app = falcon.asgi.App(middleware=middleware)
     app.req_options.strip_url_path_trailing_slash = True
     errors.install(app)
@@ -77,6 +78,18 @@ def create_app(
         CountTokensResource(relay=relay, runner=runner, max_body_bytes=settings.max_body_bytes),
     )
     return DisconnectSignal(app)
+
+
+def _local_only(settings: Settings) -> LocalOnly:
+    # Beyond loopback the token is required; without one the app is not built at all.
+    wide = not is_loopback(settings.host)
+    if wide and not settings.access_token:
+        raise ConfigError(f"listening on {settings.host} needs an access token; none was given")
+    return LocalOnly(
+        allowed_hosts=(settings.host, *settings.allowed_hosts),
+        access_token=settings.access_token if wide else None,
+        hint=" or a name listed in allowed_hosts in the config file" if wide else "",
+    )
 
 
 def build_app(settings: Settings) -> Any:

@@ -98,7 +98,8 @@ def _settings_report(dev: bool) -> list[str]:
         lines.append(f"api_key:      not set; {config.missing_key_message(dev)}")
     for name in ("endpoint_url", "model", "small_model", *config.ADVANCED_KEYS):
         if name in sources:
-            lines.append(f"{name + ':':<13} {_shown(values[name])} ({sources[name]})")
+            shown = "<set>" if name == config.TOKEN_KEY else _shown(values[name])
+            lines.append(f"{name + ':':<13} {shown} ({sources[name]})")
     return lines
 
 
@@ -209,6 +210,8 @@ def _start(flags: dict[str, Any], *, claude_code: bool, dry_run: bool) -> None:
     config_file, log_file = _mode_paths(flags["dev"])
     store = JsonConfigStore(config_file)
     settings, sources = config.resolve_settings(flags, store, os.environ)
+    if not dry_run:  # a dry run writes nothing; it says a token will be generated
+        settings = config.ensure_access_token(settings, store)
     warning = launch.exposure_warning(settings.host)
     if warning:
         print(warning, file=sys.stderr)
@@ -217,7 +220,7 @@ def _start(flags: dict[str, Any], *, claude_code: bool, dry_run: bool) -> None:
         if claude_code:
             print(f"\nLaunch Claude Code with:\n\n{launch.claude_code_command(settings)}")
         return
-    configure_logging(log_file, settings.verbose, secrets=[settings.api_key])
+    configure_logging(log_file, settings.verbose, secrets=[settings.api_key, settings.access_token or ""])
     print(launch.start_banner(settings, log_file, claude_code), flush=True)
     serve(settings)
 

@@ -8,10 +8,13 @@ global state: the caller passes the home directory, working directory and enviro
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+import attrs
 
 from domain.errors import ConfigError
 from domain.rules.betas import DEFAULT_BETA_ALLOWLIST
@@ -31,8 +34,10 @@ ENDPOINT_ENV_VAR = "NEXUS_ENDPOINT_URL"
 # The settings `config set` writes; the rest of FILE_KEYS are hand-edited extras.
 BASIC_KEYS = ("api_key", "endpoint_url", "model", "small_model")
 _NUMBER_KEYS = ("connect_timeout", "read_timeout")
-_LIST_KEYS = ("beta_allowlist", "extra_betas")
-ADVANCED_KEYS = ("upstream_model_ids", "max_output_tokens", *_LIST_KEYS, *_NUMBER_KEYS)
+_LIST_KEYS = ("beta_allowlist", "extra_betas", "allowed_hosts")
+# Written by `start` on the first bind beyond loopback; never shown by `config show`.
+TOKEN_KEY = "access_token"
+ADVANCED_KEYS = ("upstream_model_ids", "max_output_tokens", *_LIST_KEYS, *_NUMBER_KEYS, TOKEN_KEY)
 FILE_KEYS = (*BASIC_KEYS, *ADVANCED_KEYS)
 
 _log = logging.getLogger("nexus_claude_api.config")
@@ -193,6 +198,7 @@ _FILE_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "max_output_tokens": (_is_token_map, "an object of model id -> a whole number of tokens"),
     **{key: (_is_text_list, "a list of non-empty strings") for key in _LIST_KEYS},
     **{key: (_is_positive_number, "a positive number of seconds") for key in _NUMBER_KEYS},
+    TOKEN_KEY: (lambda value: _is_word(value) and value.isascii(), "one word of plain ASCII characters"),
 }
 
 
@@ -211,6 +217,10 @@ def _apply_advanced(stored: Mapping[str, Any], source: str, values: dict[str, An
     for key in _NUMBER_KEYS:
         if key in stored:
             values[key], sources[key] = float(stored[key]), source
+    if "allowed_hosts" in stored:
+        values["allowed_hosts"], sources["allowed_hosts"] = tuple(stored["allowed_hosts"]), source
+    if TOKEN_KEY in stored:
+        values[TOKEN_KEY], sources[TOKEN_KEY] = stored[TOKEN_KEY], source
 
 
 def _apply_bind(flags: Mapping[str, Any], values: dict[str, Any], sources: dict[str, str]) -> None:
@@ -278,3 +288,19 @@ def check_values(values: Mapping[str, Any], sources: Mapping[str, str]) -> None:
 
 def _is_word(value: Any) -> bool:
     return _is_text(value) and not any(c.isspace() or not c.isprintable() for c in value)
+
+
+def ensure_access_token(settings: Settings, store: ConfigStore) -> Settings:
+    """``settings`` with an access token when bound beyond loopback, else unchanged.
+
+    The first wide bind generates one and keeps it in the config file (0600), so the
+    launch command printed once keeps working across restarts.
+
+    Raises:
+        ConfigError: the config file cannot be written.
+    """
+    if is_loopback(settings.host) or settings.access_token:
+        return settings
+    token = secrets.token_urlsafe(32)
+    store.save({**store.load(), TOKEN_KEY: token})
+    return attrs.evolve(settings, access_token=token)

@@ -1,6 +1,7 @@
 """What ``start`` tells the user: the banner, the dry-run report, the Claude Code command.
 
-Pure functions over ``Settings``; none of them ever includes the API key.
+Pure functions over ``Settings``; none of them ever includes the API key. The launch
+command carries the proxy's own access token when bound beyond loopback.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from urllib.parse import urlsplit
 from domain.rules.loopback import is_loopback
 from entrypoints.settings import Settings
 
-# Claude Code insists on a token; the proxy ignores it and sends the Nexus key itself.
+# Claude Code insists on a token; on loopback the proxy ignores it and sends the Nexus key itself.
 PLACEHOLDER_TOKEN = "nexus-claude-api"
 _ALL_INTERFACES = ("0.0.0.0", "::", "")
+_NOT_YET = "<the access token start generates>"
 
 
 def exposure_warning(host: str) -> str | None:
@@ -23,8 +25,10 @@ def exposure_warning(host: str) -> str | None:
     if is_loopback(host):
         return None
     return (
-        f"warning: listening on {host} lets other machines reach this proxy; "
-        "it has no inbound authentication and calls AI Nexus with your key"
+        f"warning: listening on {host} lets other machines reach this proxy, which calls AI Nexus "
+        "with your key; every request must carry its access token (ANTHROPIC_AUTH_TOKEN in the "
+        "--claude-code command, access_token in the config file), and Host names other than this "
+        "machine's loopback ones and the bind address must be listed in allowed_hosts there"
     )
 
 
@@ -40,11 +44,27 @@ def local_base_url(settings: Settings) -> str:
     return _url(host, settings.port)
 
 
+def _client_token(settings: Settings) -> str:
+    if is_loopback(settings.host):
+        return PLACEHOLDER_TOKEN
+    return settings.access_token or _NOT_YET
+
+
+def access_line(settings: Settings) -> str:
+    """How clients get in: loopback only, or the access token and the allowed Host names."""
+    if is_loopback(settings.host):
+        return "this machine only (loopback)"
+    token = "access token required" if settings.access_token else "access token generated at first start"
+    names = ", ".join(settings.allowed_hosts) or "none listed"
+    return f"{token}; Host names besides loopback and {settings.host}: {names} (allowed_hosts)"
+
+
 def claude_code_command(settings: Settings) -> str:
     """A POSIX shell command that starts Claude Code against this proxy."""
     env = {
         "ANTHROPIC_BASE_URL": local_base_url(settings),
-        "ANTHROPIC_AUTH_TOKEN": PLACEHOLDER_TOKEN,
+        # Bound beyond loopback, the proxy checks this token; on loopback any value does.
+        "ANTHROPIC_AUTH_TOKEN": _client_token(settings),
         "ANTHROPIC_MODEL": settings.model,
         "ANTHROPIC_DEFAULT_OPUS_MODEL": settings.model,
         "ANTHROPIC_DEFAULT_SONNET_MODEL": settings.model,
@@ -74,6 +94,7 @@ def start_banner(settings: Settings, log_path: Path, claude_code: bool) -> str:
         f"nexus-claude-api listening on {_url(settings.host, settings.port)}",
         f"  upstream: {urlsplit(settings.endpoint_url).hostname} (AI Nexus, Bedrock Converse)",
         f"  models:   {settings.model} (main), {settings.small_model} (small)",
+        f"  access:   {access_line(settings)}",
         f"  log file: {log_path}",
     ]
     if claude_code:
@@ -101,5 +122,6 @@ def dry_run_report(settings: Settings, sources: Mapping[str, str], config_file: 
             f"  config file: {config_file} ({found})",
             f"  log file:    {log_path}",
             f"  API key:     from {origin('api_key')}",
+            f"  access:      {access_line(settings)}",
         ]
     )

@@ -14,7 +14,7 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4141
 
 
-def _redacted(value: str) -> str:
+def _redacted(value: str | None) -> str:
     return "<set>" if value else "<unset>"
 
 
@@ -38,6 +38,10 @@ class Settings:
     max_body_bytes: int = 32 * 1024 * 1024
     worker_threads: int = 64
     verbose: bool = False
+    # Required of every client while bound beyond loopback; kept in the config file.
+    access_token: str | None = attrs.field(default=None, repr=_redacted)
+    # Host names served besides loopback ones and the bind address (a wide bind's own names).
+    allowed_hosts: tuple[str, ...] = ()
 
 
 class ConfigStore(Protocol):

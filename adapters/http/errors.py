@@ -17,6 +17,7 @@ log = logging.getLogger("nexus_claude_api.http")
 ERROR_TABLE: dict[type[errors.ProxyError], tuple[int, str]] = {
     errors.InvalidRequestError: (400, "invalid_request_error"),
     errors.RequestTooLargeError: (413, "request_too_large"),
+    errors.AuthenticationRequiredError: (401, "authentication_error"),
     errors.ForbiddenRequestError: (403, "permission_error"),
     errors.ModelNotFoundError: (404, "not_found_error"),
     errors.UpstreamRejectedError: (400, "invalid_request_error"),

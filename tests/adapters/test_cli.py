@@ -467,7 +467,7 @@ def test_all_interfaces_warn_and_the_command_uses_loopback(home, served, capsys,
     captured = capsys.readouterr()
     assert served[0].host == host
     assert "ANTHROPIC_BASE_URL=http://127.0.0.1:4141" in captured.out
-    assert "no inbound authentication" in captured.err
+    assert "must carry its access token" in captured.err
 
 
 def test_loopback_does_not_warn(home, served, capsys):

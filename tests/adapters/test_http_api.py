@@ -244,6 +244,9 @@ def test_loopback_hosts_are_served(client: falcon.testing.TestClient, host: str)
     assert client.simulate_post("/v1/messages", json=HELLO, host=host, port=4141).status_code == 200
 
 
-def test_an_explicit_public_bind_accepts_other_host_names(gateway: FakeConverseGateway) -> None:
-    public = LocalClient(create_app(Settings(api_key="k", host="0.0.0.0"), gateway))
-    assert public.simulate_post("/v1/messages", json=HELLO, host="devbox.corp", port=4141).status_code == 200
+def test_an_explicit_public_bind_accepts_listed_host_names_with_its_token(gateway: FakeConverseGateway) -> None:
+    settings = Settings(api_key="k", host="0.0.0.0", access_token="tok", allowed_hosts=("devbox.corp",))
+    public = LocalClient(create_app(settings, gateway))
+    token = {"x-api-key": "tok"}
+    assert public.simulate_post("/v1/messages", json=HELLO, host="devbox.corp", headers=token).status_code == 200
+    assert public.simulate_post("/v1/messages", json=HELLO, host="other.corp", headers=token).status_code == 403
