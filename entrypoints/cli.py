@@ -181,7 +181,8 @@ class Cli:
 
         Args:
             host: address to listen on (default 127.0.0.1; anything else is reachable
-                by other machines, and the proxy has no inbound authentication).
+                by other machines, so every request must then carry the proxy's access
+                token, generated on first use and printed by --claude-code).
             port: port to listen on (default 4141).
             endpoint_url: AI Nexus base URL (default https://genai-nexus.api.corpinter.net,
                 or NEXUS_ENDPOINT_URL).
