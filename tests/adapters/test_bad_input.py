@@ -11,6 +11,7 @@ import pytest
 
 from adapters.http.json_limits import MAX_DEPTH
 from domain import errors
+from domain.vocab import converse as c
 from entrypoints.app import create_app
 from entrypoints.settings import Settings
 from tests.support.fake_gateway import FakeConverseGateway, text_events, text_response
@@ -96,7 +97,9 @@ def test_an_escaped_surrogate_pair_is_one_character(
     )
     assert result.status_code == 200, result.text
     [(_, _, sent)] = gateway.calls
-    assert sent.messages[0].content[0].text == "hi \N{GRINNING FACE}"
+    text = sent.messages[0].content[0]
+    assert isinstance(text, c.TextContent)
+    assert text.text == "hi \N{GRINNING FACE}"
 
 
 def test_a_lone_surrogate_from_nexus_becomes_a_replacement_character(
@@ -155,7 +158,7 @@ def nested(depth: int) -> str:
     ],
 )
 def test_nesting_past_the_limit_is_a_400_logged_in_one_line_without_a_traceback(
-    app: Any, gateway: FakeConverseGateway, caplog: pytest.LogCaptureFixture, fields: dict[str, str], field: str
+    app: Any, gateway: FakeConverseGateway, caplog: pytest.LogCaptureFixture, fields: dict[str, Any], field: str
 ) -> None:
     caplog.set_level(logging.INFO)
     status, raw = post_raw(app, body(**fields))
@@ -184,7 +187,7 @@ def test_nesting_up_to_the_limit_is_accepted(client: falcon.testing.TestClient, 
     ],
 )
 def test_a_number_that_overflows_to_infinity_is_a_400_at_parse_time(
-    app: Any, gateway: FakeConverseGateway, fields: dict[str, str]
+    app: Any, gateway: FakeConverseGateway, fields: dict[str, Any]
 ) -> None:
     status, raw = post_raw(app, body(**fields))
     assert_400(status, raw, "not valid JSON", "out of range")

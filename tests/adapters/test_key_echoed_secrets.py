@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 
 import falcon.testing
 import pytest
@@ -23,7 +24,7 @@ HELLO = {"model": "claude-opus-4.6", "max_tokens": 64, "messages": [{"role": "us
 ECHO = f"bad key {KEY}; you sent Authorization: Bearer {KEY} and proxy said bearer {OTHER_TOKEN}"
 
 
-def app() -> object:
+def app() -> Any:
     gateway = RequestsConverseGateway(endpoint_url=BASE, api_key=KEY, read_timeout=5)
     return create_app(Settings(api_key=KEY, endpoint_url=BASE), gateway)
 
@@ -42,7 +43,9 @@ def assert_scrubbed(text: str) -> None:
     [(403, "AccessDeniedException"), (400, "ValidationException"), (500, "InternalServerException")],
 )
 @responses.activate
-def test_error_bodies_that_echo_the_key_are_scrubbed(status: int, error_type: str, caplog) -> None:
+def test_error_bodies_that_echo_the_key_are_scrubbed(
+    status: int, error_type: str, caplog: pytest.LogCaptureFixture
+) -> None:
     responses.post(
         f"{BASE}/model/claude-opus-4.6/converse",
         status=status,
@@ -60,7 +63,9 @@ def test_error_bodies_that_echo_the_key_are_scrubbed(status: int, error_type: st
 
 
 @responses.activate
-def test_an_exception_frame_that_echoes_the_key_is_scrubbed_in_the_sse_error(caplog) -> None:
+def test_an_exception_frame_that_echoes_the_key_is_scrubbed_in_the_sse_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     body = event_frame("messageStart", {"role": "assistant"}) + exception_frame("modelStreamErrorException", ECHO)
     responses.post(
         f"{BASE}/model/claude-opus-4.6/converse-stream", body=body, content_type="application/vnd.amazon.eventstream"

@@ -29,7 +29,7 @@ def post_raw(asgi_app: Any, body: bytes, path: str = "/v1/messages") -> tuple[in
     collector = falcon.testing.ASGIResponseEventCollector()
     asyncio.run(asgi_app(scope, falcon.testing.ASGIRequestEventEmitter(body), collector))
     assert collector.status is not None
-    return collector.status, b"".join(collector.body_chunks)
+    return int(collector.status), b"".join(collector.body_chunks)
 
 
 def sse_frames(raw: bytes) -> list[tuple[str, Any]]:

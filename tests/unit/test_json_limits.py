@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import cast
 
 import pytest
 
@@ -65,7 +66,11 @@ def _texts(events: list[a.StreamEvent]) -> list[str]:
     for event in events:
         if isinstance(event, a.ContentBlockDeltaEvent):
             delta = event.delta
-            out.append(getattr(delta, "text", None) or getattr(delta, "thinking", None) or delta.partial_json)
+            out.append(
+                getattr(delta, "text", None)
+                or getattr(delta, "thinking", None)
+                or cast(a.InputJsonDelta, delta).partial_json
+            )
     return out
 
 
