@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import grp
 import json
+import logging
 import os
+import pwd
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -13,6 +17,9 @@ from domain.errors import ConfigError
 
 _DIR_MODE = 0o700
 _FILE_MODE = 0o600
+# Settings whose values are secrets: a file holding one is kept owner-only.
+SECRET_KEYS = frozenset({"api_key", "access_token"})
+_log = logging.getLogger("nexus_claude_api.config")
 
 
 def ensure_private_dir(directory: Path) -> None:
@@ -49,10 +56,16 @@ class JsonConfigStore:
     def load(self) -> dict[str, Any]:
         """Return the stored settings, or ``{}`` when there is no file yet.
 
+        The file and its directory are checked as ssh checks its own: one that another
+        user owns or may write is refused; a key file others may read is tightened to 0600.
+
         Raises:
-            ConfigError: the file cannot be read, is not JSON, or is not an object.
+            ConfigError: the file cannot be read, is not JSON, or is not an object; or it or
+                its directory is not safe to keep a key in.
         """
+        check_safe(self._path.parent, "directory")
         try:
+            check_safe(self._path, "file")
             text = self._path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return {}
@@ -67,6 +80,8 @@ class JsonConfigStore:
             ) from None  # the decode error holds the file's text, key included
         if not isinstance(data, dict):
             raise ConfigError(f"config file {self._path} must hold a JSON object")
+        if SECRET_KEYS & data.keys():
+            _tighten(self._path)
         return data
 
     def save(self, settings: dict[str, Any]) -> None:
@@ -79,6 +94,7 @@ class JsonConfigStore:
             ConfigError: the file or its directory cannot be written.
         """
         text = json.dumps(settings, indent=2, sort_keys=True) + "\n"
+        check_safe(self._path.parent, "directory")
         try:
             ensure_private_dir(self._path.parent)
             self._replace_with(text)
@@ -98,6 +114,54 @@ class JsonConfigStore:
             with contextlib.suppress(OSError):
                 os.unlink(temp)
             raise
+
+
+def check_safe(path: Path, kind: str) -> None:
+    """Refuse ``path`` if another user owns it or may write it (a missing path passes).
+
+    Whoever can write the config file or replace it in its directory can point the proxy
+    at their own endpoint and collect the key. Group write is allowed only for the user's
+    own private group (one named after the user, with no other members), as Debian's ssh does.
+
+    Raises:
+        ConfigError: unsafe; the message gives the command that fixes it.
+        FileNotFoundError: ``path`` is missing (a missing directory is not an error).
+    """
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        if kind == "file":
+            raise
+        return
+    except OSError:
+        return  # unreadable: the read or write that follows names the problem
+    uid = os.getuid()
+    if info.st_uid != uid:
+        raise ConfigError(
+            f"config {kind} {path} belongs to another user (uid {info.st_uid}), who could read or "
+            f'change your key; make it yours with `sudo chown "$USER" {path}`'
+        )
+    mode = stat.S_IMODE(info.st_mode)
+    if mode & 0o002 or (mode & 0o020 and not _private_group(info.st_gid, uid)):
+        raise ConfigError(
+            f"config {kind} {path} can be written by other users (mode {mode:04o}), who could change "
+            f"where your key is sent; fix it with `chmod go-w {path}`"
+        )
+
+
+def _private_group(gid: int, uid: int) -> bool:
+    try:
+        group, user = grp.getgrgid(gid), pwd.getpwuid(uid)
+    except KeyError:
+        return False
+    return group.gr_name == user.pw_name and set(group.gr_mem) <= {user.pw_name}
+
+
+def _tighten(path: Path) -> None:
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        _log.warning("config file %s holds a key but other users could read it (mode %04o); it is now 0600", path, mode)
+        os.chmod(path, _FILE_MODE)
 
 
 def _reason(exc: Exception) -> str:

@@ -133,7 +133,9 @@ class ConfigCommands:
             if not updates:
                 raise ConfigError("nothing to set; give --api-key, --endpoint-url, --model or --small-model")
             config.check_values(updates, {name: f"--{name.replace('_', '-')}" for name in updates})
-            store = JsonConfigStore(_mode_paths(_as_bool("dev", dev))[0])
+            dev_mode = _as_bool("dev", dev)
+            store = JsonConfigStore(_mode_paths(dev_mode)[0])
+            _warn_if_dev_file_tracked(dev_mode, Path(store.path))
             store.save({**store.load(), **updates})
             print(f"saved {', '.join(updates)} to {store.path}")
 
@@ -207,8 +209,15 @@ class Cli:
     config = ConfigCommands()  # after `start`: help lists commands in this order
 
 
+def _warn_if_dev_file_tracked(dev: bool, config_file: Path) -> None:
+    warning = config.dev_file_warning(config_file) if dev else None
+    if warning:
+        print(warning, file=sys.stderr)
+
+
 def _start(flags: dict[str, Any], *, claude_code: bool, dry_run: bool) -> None:
     config_file, log_file = _mode_paths(flags["dev"])
+    _warn_if_dev_file_tracked(flags["dev"], config_file)
     store = JsonConfigStore(config_file)
     settings, sources = config.resolve_settings(flags, store, os.environ)
     if not dry_run:  # a dry run writes nothing; it says a token will be generated

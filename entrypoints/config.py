@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import secrets
+import shutil
+import subprocess
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -61,6 +63,28 @@ def user_log_path(home: Path) -> Path:
 def dev_log_path(cwd: Path) -> Path:
     """The ``--dev`` log file: ``./logs/nexus-claude-api.log``."""
     return cwd / "logs" / f"{APP_NAME}.log"
+
+
+def dev_file_warning(path: Path) -> str | None:
+    """A warning unless git ignores the ``--dev`` config file where it lives.
+
+    That file holds the key in a working copy; this repository's checkout ignores it, any
+    other may commit it. Without git (or outside a work tree) nothing vouches for it.
+    """
+    git = shutil.which("git")
+    if git:
+        try:
+            done = subprocess.run(
+                [git, "check-ignore", "-q", path.name], cwd=path.parent, capture_output=True, timeout=10, check=False
+            )
+        except (OSError, subprocess.SubprocessError):
+            done = None
+        if done is not None and done.returncode == 0:
+            return None
+    return (
+        f"warning: --dev keeps your key in {path}, which git does not ignore here; run --dev from "
+        f"the nexus-claude-api checkout, or add {path.name} to .gitignore"
+    )
 
 
 def config_path(dev: bool, home: Path, cwd: Path) -> Path:

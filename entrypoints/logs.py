@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import re
@@ -16,6 +17,7 @@ APP_LOGGER = "nexus_claude_api"
 _HANDLER_PREFIX = "nexus-claude-api:"
 _MAX_BYTES = 5 * 1024 * 1024
 _BACKUPS = 3
+_LOG_MODE = 0o600
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _MASK = "****"
 
@@ -100,12 +102,22 @@ def configure_logging(log_path: Path, verbose: bool, secrets: Iterable[str] = ()
     _route_uvicorn(verbose)
 
 
+class PrivateRotatingFileHandler(RotatingFileHandler):
+    """A ``RotatingFileHandler`` whose every file, the first and each after a rollover, is 0600.
+
+    The stock handler opens with the umask (often 0644), and request summaries are the
+    user's business only.
+    """
+
+    def _open(self) -> io.TextIOWrapper:
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, _LOG_MODE)
+        return open(fd, "a", encoding=self.encoding, errors=self.errors)  # noqa: SIM115 - the handler keeps it
+
+
 def _file_handler(log_path: Path) -> RotatingFileHandler:
     try:
         ensure_private_dir(log_path.parent)
-        # Create the file owner-only; the handler would use the umask.
-        os.close(os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
-        return RotatingFileHandler(log_path, maxBytes=_MAX_BYTES, backupCount=_BACKUPS, encoding="utf-8")
+        return PrivateRotatingFileHandler(log_path, maxBytes=_MAX_BYTES, backupCount=_BACKUPS, encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot write log file {log_path}: {exc.strerror or exc}") from None
 
