@@ -11,7 +11,9 @@ among them. So argv is read here first, with rules taken from the signatures alo
   any other parameter is a value option (``--port 4141``, ``--port=4141``);
 - ``--small-model`` is the spelling shown; Fire's ``--small_model`` works too;
 - a parameter has a one-letter flag only if its annotation says so,
-  ``Annotated[bool, Short("v")]``; ``-h`` is always help.
+  ``Annotated[bool, Short("v")]``; ``-h`` is always help;
+- a value option marked ``Prompted()`` in its annotation may come without its value
+  (or with ``-``): the command gets ``"-"`` and asks for the value itself.
 
 Fire then runs with every option in its long ``--name=value`` form, and ``@verbatim``
 has it pass the value options on as typed.
@@ -48,6 +50,16 @@ class Short:
     letter: str
 
 
+@attrs.frozen
+class Prompted:
+    """A value option that may be given without its value (or as ``-``), declared in its annotation.
+
+    The command then receives ``"-"`` and reads the value itself (a hidden prompt, or
+    stdin), so a secret stays out of shell history and ``ps``. Example:
+    ``api_key: Annotated[str | None, Prompted()] = None``.
+    """
+
+
 @attrs.frozen(kw_only=True)
 class Option:
     """One parameter of a command, as the command line spells it."""
@@ -56,6 +68,7 @@ class Option:
     takes_value: bool
     short: str | None
     summary: str
+    prompted: bool = False
 
     @property
     def flag(self) -> str:
@@ -133,10 +146,12 @@ def _read_options(shown: str, command: Callable[..., object], words: list[str]) 
         if option is None:
             return Refused(f"unknown option {spelling}", shown)
         if option.takes_value and not equals:
-            if following is None or following == "-" or _FLAG_LIKE.match(following):
+            missing = following is None or following == "-" or _FLAG_LIKE.match(following)
+            if missing and not option.prompted:
                 return Refused(f"{word} needs a value (write {word}=VALUE if it starts with '-')", shown)
-            value = following
-            next(pairs)
+            value = "-" if missing else str(following)
+            if not missing or following == "-":
+                next(pairs)
         given.append(f"--{option.name}={value}" if option.takes_value or equals else f"--{option.name}")
     return Run(tuple(given))
 
@@ -155,6 +170,7 @@ def command_options(command: Callable[..., object]) -> tuple[Option, ...]:
             takes_value=not isinstance(parameter.default, bool),
             short=_short(parameter.annotation),
             summary=described.get(parameter.name, ""),
+            prompted=any(isinstance(mark, Prompted) for mark in getattr(parameter.annotation, "__metadata__", ())),
         )
         for parameter in inspect.signature(command, eval_str=True).parameters.values()
         if parameter.kind is inspect.Parameter.KEYWORD_ONLY
@@ -202,7 +218,14 @@ def _command_rows(group: object, path: list[str]) -> Iterator[tuple[list[str], s
 
 def _option_label(option: Option) -> str:
     # The value is named by the last word, as the README writes them: --endpoint-url URL.
-    label = f"{option.flag} {option.name.rsplit('_', 1)[-1].upper()}" if option.takes_value else option.flag
+    value = option.name.rsplit("_", 1)[-1].upper()
+    label = (
+        f"{option.flag} [{value}]"
+        if option.prompted
+        else f"{option.flag} {value}"
+        if option.takes_value
+        else option.flag
+    )
     return f"-{option.short}, {label}" if option.short else f"    {label}"
 
 

@@ -12,6 +12,7 @@ is well-formed.
 from __future__ import annotations
 
 import contextlib
+import getpass
 import importlib.metadata
 import json
 import os
@@ -25,11 +26,17 @@ import fire
 from adapters.config_store import JsonConfigStore
 from domain.errors import ConfigError
 from entrypoints import argv, config, launch
-from entrypoints.argv import Short
+from entrypoints.argv import Prompted, Short
 from entrypoints.logs import configure_logging
 from entrypoints.settings import Settings
 
 NAME = "nexus-claude-api"
+# What `config set --api-key` receives when the key is to be asked for (argv.Prompted).
+PROMPT = "-"
+KEY_FLAG_WARNING = (
+    "warning: a key given with --api-key can be read by other local users (ps) and stays in "
+    f"shell history; store it with `{NAME} config set --api-key` (it asks for it) or export NEXUS_API_KEY"
+)
 _EXIT_CONFIG_ERROR = 2
 _TRUE = ("true", "yes", "on", "1")
 _FALSE = ("false", "no", "off", "0")
@@ -74,6 +81,20 @@ def _as_bool(name: str, value: Any) -> bool:
     raise ConfigError(f"--{name.replace('_', '-')} is an on/off flag, got {value!r}")
 
 
+def _read_key() -> str:
+    # A hidden prompt at a terminal; otherwise one line of stdin (`... | config set --api-key`).
+    try:
+        if sys.stdin.isatty():
+            key = getpass.getpass("AI Nexus API key (input hidden): ")
+        else:
+            key = sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+    except (EOFError, KeyboardInterrupt):
+        key = ""
+    if not key:
+        raise ConfigError("no API key given; type it at the prompt or pipe it in on stdin")
+    return key
+
+
 def _mode_paths(dev: bool) -> tuple[Path, Path]:
     """The config file and log file of the mode, read from HOME and cwd at call time."""
     home, cwd = Path.home(), Path.cwd()
@@ -110,7 +131,7 @@ class ConfigCommands:
     def set(
         self,
         *,
-        api_key: str | None = None,
+        api_key: Annotated[str | None, Prompted()] = None,
         endpoint_url: str | None = None,
         model: str | None = None,
         small_model: str | None = None,
@@ -119,14 +140,17 @@ class ConfigCommands:
         """Save settings; the ones not given keep their saved values.
 
         Args:
-            api_key: your AI Nexus API key, stored byte for byte (use --api-key=VALUE
-                when it starts with "-").
+            api_key: your AI Nexus API key, stored byte for byte. Give --api-key alone
+                (or --api-key -) to type it at a hidden prompt, or to pipe it in on stdin,
+                so it stays out of shell history and `ps`.
             endpoint_url: the AI Nexus base URL.
             model: the main model id exposed to Claude Code.
             small_model: the small/fast model id exposed to Claude Code.
             dev: write ./nexus-claude-api.local.json instead of the user config.
         """
         with _exit_on_config_error():
+            if api_key == PROMPT:
+                api_key = _read_key()
             given = {"api_key": api_key, "endpoint_url": endpoint_url}
             given |= {"model": model, "small_model": small_model}
             updates = {name: value for name, value in given.items() if value is not None}
@@ -188,7 +212,8 @@ class Cli:
             port: port to listen on (default 4141).
             endpoint_url: AI Nexus base URL (default https://genai-nexus.api.corpinter.net,
                 or NEXUS_ENDPOINT_URL).
-            api_key: AI Nexus API key for this run only.
+            api_key: AI Nexus API key for this run only; other local users can read it
+                (ps), so prefer `config set --api-key` or NEXUS_API_KEY.
             model: main model id (default claude-opus-4.6).
             small_model: small/fast model id (default claude-opus-4.6).
             claude_code: print the shell command that launches Claude Code against the proxy.
@@ -222,6 +247,8 @@ def _start(flags: dict[str, Any], *, claude_code: bool, dry_run: bool) -> None:
     settings, sources = config.resolve_settings(flags, store, os.environ)
     if not dry_run:  # a dry run writes nothing; it says a token will be generated
         settings = config.ensure_access_token(settings, store)
+    if sources["api_key"] == "flag --api-key":
+        print(KEY_FLAG_WARNING, file=sys.stderr)
     warning = launch.exposure_warning(settings.host)
     if warning:
         print(warning, file=sys.stderr)

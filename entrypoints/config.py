@@ -102,7 +102,7 @@ def missing_key_message(dev: bool) -> str:
     mode = " --dev" if dev else ""
     return (
         f"no AI Nexus API key found; store one with "
-        f"`{APP_NAME} config set{mode} --api-key YOUR_KEY` "
+        f"`{APP_NAME} config set{mode} --api-key` (it asks for the key) "
         f"or export it with `export NEXUS_API_KEY=YOUR_KEY`"
     )
 

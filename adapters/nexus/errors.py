@@ -18,7 +18,9 @@ MAX_MESSAGE_CHARS = 4096
 _MAX_CODE_CHARS = 100
 _MASK = "****"
 _BEARER = re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+")
-KEY_HINT = "set another with `nexus-claude-api config set --api-key ...` or NEXUS_API_KEY, then restart the proxy"
+KEY_HINT = (
+    "set another with `nexus-claude-api config set --api-key` (it asks for it) or NEXUS_API_KEY, then restart the proxy"
+)
 
 # Bedrock error codes (from x-amzn-ErrorType or an in-stream :exception-type), lower-cased.
 _BY_CODE: dict[str, type[errors.UpstreamError]] = {
