@@ -8,6 +8,7 @@ global state: the caller passes the home directory, working directory and enviro
 from __future__ import annotations
 
 import logging
+import math
 import secrets
 import shutil
 import subprocess
@@ -212,8 +213,20 @@ def _is_token_map(value: Any) -> bool:
     )
 
 
-def _is_positive_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+# Seconds each timeout may be: above zero, finite, at most this (an hour of silence from
+# Nexus is already a dead connection; `1e999` in JSON is infinity, which requests would
+# pass on to the socket as "wait forever").
+TIMEOUT_LIMITS = {"connect_timeout": 300.0, "read_timeout": 3600.0}
+
+
+def _seconds_check(key: str) -> tuple[Callable[[Any], bool], str]:
+    limit = TIMEOUT_LIMITS[key]
+
+    def check(value: Any) -> bool:
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        return number and math.isfinite(value) and 0 < value <= limit
+
+    return check, f"a number of seconds above 0 and at most {limit:g}"
 
 
 _FILE_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
@@ -221,7 +234,7 @@ _FILE_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "upstream_model_ids": (_is_text_map, "an object of model id -> Nexus modelId strings"),
     "max_output_tokens": (_is_token_map, "an object of model id -> a whole number of tokens"),
     **{key: (_is_text_list, "a list of non-empty strings") for key in _LIST_KEYS},
-    **{key: (_is_positive_number, "a positive number of seconds") for key in _NUMBER_KEYS},
+    **{key: _seconds_check(key) for key in _NUMBER_KEYS},
     TOKEN_KEY: (lambda value: _is_word(value) and value.isascii(), "one word of plain ASCII characters"),
 }
 

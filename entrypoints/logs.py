@@ -20,6 +20,7 @@ _BACKUPS = 3
 _LOG_MODE = 0o600
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _MASK = "****"
+_LINE_BREAKS = {ord(c): c.encode("unicode_escape").decode("ascii") for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"}
 
 # "Bearer <token>" anywhere, e.g. in a dumped header dict or an exception message.
 _BEARER = re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+")
@@ -39,6 +40,11 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
             text = text.replace(secret, _MASK)
     text = _BEARER.sub(rf"\1 {_MASK}", text)
     return _HEADER.sub(lambda m: f"{m[1]}{m[2]}{m[3] or ''}{_MASK}", text)
+
+
+def escape_line_breaks(text: str) -> str:
+    """``text`` on one line: every character ``str.splitlines`` breaks on, written as an escape."""
+    return text.translate(_LINE_BREAKS)
 
 
 class RedactingFilter(logging.Filter):
@@ -61,7 +67,9 @@ class RedactingFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # a bad format string must not break the caller or leak args
             message = f"{record.msg} [log arguments could not be formatted]"
-        record.msg = redact(message, self._secrets)
+        # Line breaks from request values (a path, a model id, a Nexus message) are escaped,
+        # so no value can forge a log line of its own; tracebacks keep theirs.
+        record.msg = escape_line_breaks(redact(message, self._secrets))
         record.args = None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, Protocol
 
 import attrs
 
+from domain.errors import ConfigError
 from domain.rules.betas import DEFAULT_BETA_ALLOWLIST
 
 DEFAULT_ENDPOINT = "https://genai-nexus.api.corpinter.net"
@@ -16,6 +18,13 @@ DEFAULT_PORT = 4141
 
 def _redacted(value: str | None) -> str:
     return "<set>" if value else "<unset>"
+
+
+def _check_seconds(name: str, value: float, limit: float) -> None:
+    # The config file is checked with its path in the message (entrypoints/config.py);
+    # this is the last line for settings built any other way.
+    if not (math.isfinite(value) and 0 < value <= limit):
+        raise ConfigError(f"{name} must be a number of seconds above 0 and at most {limit:g}, got {value!r}")
 
 
 @attrs.frozen(kw_only=True)
@@ -33,8 +42,8 @@ class Settings:
     # Exposed model id -> the most output tokens it allows, over the built-in table.
     max_output_tokens: dict[str, int] = attrs.field(factory=dict)
     beta_allowlist: tuple[str, ...] = DEFAULT_BETA_ALLOWLIST
-    connect_timeout: float = 10.0
-    read_timeout: float = 600.0
+    connect_timeout: float = attrs.field(default=10.0, validator=lambda _, a, v: _check_seconds(a.name, v, 300.0))
+    read_timeout: float = attrs.field(default=600.0, validator=lambda _, a, v: _check_seconds(a.name, v, 3600.0))
     max_body_bytes: int = 32 * 1024 * 1024
     worker_threads: int = 64
     verbose: bool = False
