@@ -16,7 +16,7 @@ import attrs
 import cattrs
 from cattrs.cols import homogenous_tuple_structure_factory
 from cattrs.errors import BaseValidationError
-from cattrs.gen import make_dict_unstructure_fn
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
 
 from domain.errors import InvalidRequestError
 from domain.vocab import anthropic as a
@@ -29,7 +29,10 @@ _NAMES = {str: "a string", int: "an integer", float: "a number", bool: "a boolea
 def _strict(kind: type, *accepted: type) -> Callable[[Any, type], Any]:
     def structure(value: Any, _: type) -> Any:
         if type(value) in (accepted or (kind,)):
-            return kind(value)
+            try:
+                return kind(value)
+            except OverflowError as error:  # an integer of 400 digits as a float
+                raise ValueError("number is out of range") from error
         raise TypeError(f"expected {_NAMES[kind]}, got {type(value).__name__}")
 
     return structure
@@ -63,6 +66,16 @@ def _literal_hook(tp: Any) -> Callable[[Any, Any], Any]:
         raise ValueError(f"{value!r} is not one of {', '.join(map(repr, allowed))}")
 
     return structure
+
+
+_TTLS = ("5m", "1h")
+
+
+def _checked(value: Any) -> Any:
+    # Values Anthropic refuses and Bedrock would too, after Nexus was called.
+    if isinstance(value, a.CacheControl) and value.ttl is not None and value.ttl not in _TTLS:
+        raise ValueError(f"ttl must be '5m' or '1h', got {value.ttl!r}")
+    return value
 
 
 def _union_args(tp: Any) -> tuple[Any, ...]:
@@ -125,6 +138,8 @@ def make_converter() -> cattrs.Converter:
             tag = value.get("type")
             if tag is None:
                 raise ValueError("type: Field required")
+            if not isinstance(tag, str):
+                raise TypeError(f"type: expected a string, got {type(tag).__name__}")
             if tag not in table:
                 raise ValueError(f"type: unknown type {tag!r}; expected one of {', '.join(map(repr, table))}")
             return converter.structure(value, table[tag])
@@ -146,6 +161,18 @@ def make_converter() -> cattrs.Converter:
 
         return structure
 
+    def object_hook(cls: Any) -> Callable[[Any, Any], Any]:
+        # cattrs' generated code indexes the value, so a string where an object belongs
+        # would fail as "string indices must be integers", blamed on its first field.
+        base = make_dict_structure_fn(cls, converter)
+
+        def structure(value: Any, _: Any) -> Any:
+            if not isinstance(value, dict):
+                raise TypeError(f"expected an object, got {type(value).__name__}")
+            return _checked(base(value, cls))
+
+        return structure
+
     def without_nulls(cls: Any) -> Callable[[Any], dict[str, Any]]:
         base = make_dict_unstructure_fn(cls, converter)
         return lambda obj: {k: v for k, v in base(obj).items() if v is not None}
@@ -159,6 +186,7 @@ def make_converter() -> cattrs.Converter:
     converter.register_structure_hook_factory(_is_homogeneous_tuple, tuple_hook)
     converter.register_structure_hook_factory(_is_text_or_blocks, text_or_blocks_hook)
     converter.register_structure_hook_factory(_is_tagged_union, tagged_union_hook)
+    converter.register_structure_hook_factory(attrs.has, object_hook)
     converter.register_unstructure_hook_factory(lambda cls: attrs.has(cls) and cls not in _KEEP_NULLS, without_nulls)
     return converter
 

@@ -243,3 +243,44 @@ def test_regexes_read_a_bounded_prefix_of_a_large_nexus_message(
     answer = result.json["error"]["message"]
     assert answer.startswith("prompt is too long: ") is reworded
     assert message in answer
+
+
+BIG = "1" + "0" * 400  # a valid JSON integer that no float can hold
+TTL_99H = {"type": "ephemeral", "ttl": "99h"}
+
+
+@pytest.mark.parametrize(
+    ("fields", "words"),
+    [
+        ({"temperature": BIG}, ("temperature: number is out of range",)),
+        ({"top_p": "-" + BIG}, ("top_p: number is out of range",)),
+        (
+            {
+                "messages": json.dumps(
+                    [{"role": "user", "content": [{"type": "text", "text": "hi", "cache_control": TTL_99H}]}]
+                )
+            },
+            ("messages.0.content.0.cache_control: ttl must be '5m' or '1h'",),
+        ),
+        ({"messages": '["hi"]'}, ("messages.0: expected an object, got str",)),
+        (
+            {"messages": '[{"role": "user", "content": [{"type": {"x": 1}}]}]'},
+            ("messages.0.content.0.type: expected a string",),
+        ),
+        ({"tool_choice": '{"type": ["auto"]}'}, ("tool_choice.type: expected a string",)),
+    ],
+)
+def test_values_bedrock_would_refuse_or_python_cannot_hold_are_a_400_naming_the_field(
+    app: Any, gateway: FakeConverseGateway, fields: dict[str, str], words: tuple[str, ...]
+) -> None:
+    status, raw = post_raw(app, body(**fields))
+    assert_400(status, raw, *words)
+    assert gateway.calls == []
+
+
+def test_both_cache_lifetimes_are_accepted(client: falcon.testing.TestClient, gateway: FakeConverseGateway) -> None:
+    for ttl in ("5m", "1h"):
+        block = {"type": "text", "text": "hi", "cache_control": {"type": "ephemeral", "ttl": ttl}}
+        messages = json.dumps([{"role": "user", "content": [block]}])
+        assert client.simulate_post("/v1/messages", body=body(messages=messages)).status_code == 200
+    assert len(gateway.calls) == 2
