@@ -11,6 +11,7 @@ import falcon.asgi
 
 from adapters.http import errors
 from adapters.http.disconnect import DisconnectSignal
+from adapters.http.http_version import HttpVersionGuard
 from adapters.http.local_only import LocalOnly
 from adapters.http.request_context import RequestContext
 from adapters.http.resources import CountTokensResource, HealthResource, MessagesResource, ModelsResource
@@ -77,7 +78,8 @@ def create_app(
         "/v1/messages/count_tokens",
         CountTokensResource(relay=relay, runner=runner, max_body_bytes=settings.max_body_bytes),
     )
-    return DisconnectSignal(app)
+    # Falcon raises on an HTTP version it does not know (h11 lets "HTTP/2.0" through).
+    return HttpVersionGuard(DisconnectSignal(app))
 
 
 def _local_only(settings: Settings) -> LocalOnly:
