@@ -273,7 +273,7 @@ TTL_99H = {"type": "ephemeral", "ttl": "99h"}
 def test_values_bedrock_would_refuse_or_python_cannot_hold_are_a_400_naming_the_field(
     app: Any, gateway: FakeConverseGateway, fields: dict[str, str], words: tuple[str, ...]
 ) -> None:
-    status, raw = post_raw(app, body(**fields))
+    status, raw = post_raw(app, body(stream=False, **fields))
     assert_400(status, raw, *words)
     assert gateway.calls == []
 

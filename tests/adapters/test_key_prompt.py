@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import getpass
+
 import io
 import json
 import sys
@@ -25,7 +27,8 @@ def main(monkeypatch: pytest.MonkeyPatch, *argv: str) -> None:
 
 
 def saved_key(home) -> str:  # noqa: F811
-    return json.loads(user_config(home).read_text())["api_key"]
+    key: str = json.loads(user_config(home).read_text())["api_key"]
+    return key
 
 
 @pytest.mark.parametrize(
@@ -35,7 +38,11 @@ def saved_key(home) -> str:  # noqa: F811
 def test_a_bare_api_key_is_read_from_a_hidden_prompt_at_a_terminal(home, monkeypatch, capsys, argv):  # noqa: F811
     asked: list[str] = []
     monkeypatch.setattr(sys, "stdin", FakeTty())
-    monkeypatch.setattr(cli.getpass, "getpass", lambda prompt: asked.append(prompt) or KEY)
+    def prompt_for(prompt: str) -> str:
+        asked.append(prompt)
+        return KEY
+
+    monkeypatch.setattr(getpass, "getpass", prompt_for)
 
     main(monkeypatch, *argv)
 

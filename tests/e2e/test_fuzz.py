@@ -171,7 +171,7 @@ def mutated(draw: st.DrawFn) -> dict[str, Any]:
         path = draw(st.sampled_from(_paths(body)))
         if not path:
             continue
-        parent = body
+        parent: Any = body
         for step in path[:-1]:
             parent = parent[step]
         kind = draw(st.sampled_from(["replace", "delete", "deep", "empty", "unknown_block", "rename"]))
