@@ -37,6 +37,7 @@ def saved_key(home) -> str:  # noqa: F811
 def test_a_bare_api_key_is_read_from_a_hidden_prompt_at_a_terminal(home, monkeypatch, capsys, argv):  # noqa: F811
     asked: list[str] = []
     monkeypatch.setattr(sys, "stdin", FakeTty())
+
     def prompt_for(prompt: str) -> str:
         asked.append(prompt)
         return KEY
