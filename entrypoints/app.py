@@ -71,7 +71,11 @@ def create_app(
     app.add_route(
         "/v1/messages",
         MessagesResource(
-            relay=relay, runner=runner, max_body_bytes=settings.max_body_bytes, ping_interval=ping_interval
+            relay=relay,
+            runner=runner,
+            max_body_bytes=settings.max_body_bytes,
+            ping_interval=ping_interval,
+            idle_limit=settings.stream_idle_limit,
         ),
     )
     app.add_route(

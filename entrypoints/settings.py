@@ -14,6 +14,8 @@ DEFAULT_ENDPOINT = "https://genai-nexus.api.corpinter.net"
 DEFAULT_MODEL = "claude-opus-4.6"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4141
+# Claude Code gives up on a stream silent for 300 s; the proxy must end it first.
+STREAM_IDLE_CEILING = 290.0
 
 
 def _redacted(value: str | None) -> str:
@@ -46,6 +48,11 @@ class Settings:
     read_timeout: float = attrs.field(default=600.0, validator=lambda _, a, v: _check_seconds(a.name, v, 3600.0))
     max_body_bytes: int = 32 * 1024 * 1024
     worker_threads: int = 64
+    # Seconds a stream may wait for Nexus's next event before it ends with timeout_error:
+    # under Claude Code's 300 s stall watchdog, which pings would otherwise keep quiet.
+    stream_idle_limit: float = attrs.field(
+        default=120.0, validator=lambda _, a, v: _check_seconds(a.name, v, STREAM_IDLE_CEILING)
+    )
     verbose: bool = False
     # Required of every client while bound beyond loopback; kept in the config file.
     access_token: str | None = attrs.field(default=None, repr=_redacted)

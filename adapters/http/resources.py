@@ -78,6 +78,7 @@ class MessagesResource:
     runner: BlockingRunner
     max_body_bytes: int
     ping_interval: float = 15.0
+    idle_limit: float = 120.0
     auto_mode_notice: OnceNotice = attrs.field(factory=lambda: OnceNotice(AUTO_MODE_WARNING))
 
     def _decode(self, data: bytes, beta_header: str) -> Prepared:
@@ -106,6 +107,7 @@ class MessagesResource:
             disconnected=disconnect_event(req.scope),
             ping_interval=self.ping_interval,
             request_id=req.context.request_id,
+            idle_limit=self.idle_limit,
         )
 
 

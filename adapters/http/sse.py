@@ -3,7 +3,10 @@
 The blocking upstream is stepped in the thread pool one batch at a time. While waiting
 we also watch the client: if it goes away the upstream is closed at once (its thread
 returns to the pool), and if Nexus is silent a ``ping`` keeps Claude Code's stall
-watchdog quiet. After the first byte a failure can only be told as an ``error`` event.
+watchdog quiet. Pings alone would keep a dead upstream alive forever, so Nexus's silence
+is bounded too (``idle_limit``, below Claude Code's 300 s watchdog): past it the stream
+ends with a ``timeout_error``. After the first byte a failure can only be told as an
+``error`` event.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from adapters.http.anthropic_wire import unstructure
 from adapters.http.errors import classify
 from adapters.http.json_limits import to_json_bytes
 from adapters.http.threads import BlockingRunner
+from domain.errors import UpstreamTimeoutError
 from domain.services.relay import MessageStream
 from domain.vocab import anthropic as a
 
@@ -42,6 +46,11 @@ def _next_batch(batches: Iterator[list[a.StreamEvent]]) -> list[a.StreamEvent] |
     return next(batches, None)
 
 
+def idle_error(idle_limit: float) -> UpstreamTimeoutError:
+    """The error that ends a stream whose upstream stayed silent for ``idle_limit`` seconds."""
+    return UpstreamTimeoutError(f"AI Nexus sent nothing for {idle_limit:g} s; the stream was ended")
+
+
 def _consume(future: asyncio.Future[Any]) -> None:
     if not future.cancelled():
         future.exception()  # a read failing after close() is expected, not news
@@ -54,11 +63,13 @@ async def stream_events(
     disconnected: asyncio.Event,
     ping_interval: float,
     request_id: str,
+    idle_limit: float = 120.0,
 ) -> AsyncIterator[SSEvent]:
     """The SSE events of a message stream, with pings while Nexus is silent.
 
     Each batch is read in the thread pool; the client leaving closes the upstream at
-    once rather than after Nexus's next event.
+    once rather than after Nexus's next event, and ``idle_limit`` seconds without a
+    batch from Nexus end the stream with a ``timeout_error`` event.
     """
     # This generator owns the stream: ``with`` closes the upstream however it ends,
     # client gone or Falcon closing the generator included.
@@ -66,17 +77,25 @@ async def stream_events(
         batches = iter(stream)
         gone: asyncio.Future[Any] = asyncio.ensure_future(disconnected.wait())
         step: asyncio.Future[list[a.StreamEvent] | None] | None = None
+        loop = asyncio.get_running_loop()
         started, sent = time.perf_counter(), 0
         try:
             while True:
                 step = runner.submit(_next_batch, batches)
+                deadline = loop.time() + idle_limit
                 while not step.done():
-                    await asyncio.wait({step, gone}, timeout=ping_interval, return_when=asyncio.FIRST_COMPLETED)
+                    wait = min(ping_interval, deadline - loop.time())
+                    await asyncio.wait({step, gone}, timeout=max(wait, 0), return_when=asyncio.FIRST_COMPLETED)
                     if gone.done():
                         log.info("client left stream %s; closing upstream", request_id)
                         return
-                    if not step.done():
-                        yield sse(_PING)
+                    if step.done():
+                        break
+                    if loop.time() >= deadline:
+                        log.info("stream %s: Nexus silent for %g s; closing upstream", request_id, idle_limit)
+                        yield sse(error_event(idle_error(idle_limit)))
+                        return
+                    yield sse(_PING)
                 try:
                     batch = step.result()
                 except Exception as error:  # after the first byte, errors travel in-band
