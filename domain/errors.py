@@ -10,6 +10,7 @@ shown to users, so they never hold secrets, prompt text or base64 data::
     ├── AuthenticationRequiredError   401 authentication_error (wide bind, no access token)
     ├── ForbiddenRequestError         403 permission_error
     ├── ModelNotFoundError            404 not_found_error
+    ├── ProxyBusyError                429 rate_limit_error, retry-after (stream limit, body budget)
     ├── ConfigError                   (start-up only: one line, exit status 2)
     └── UpstreamError                 Nexus failed to serve the request
         ├── UpstreamRejectedError     400 invalid_request_error (Nexus's 400, reworded)
@@ -54,6 +55,10 @@ class ForbiddenRequestError(ProxyError):
 
 class ModelNotFoundError(ProxyError):
     """The requested model id does not resolve to any exposed model."""
+
+
+class ProxyBusyError(ProxyError):
+    """The proxy serves as many streams, or holds as many request bytes, as it allows."""
 
 
 class UpstreamError(ProxyError):

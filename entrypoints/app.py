@@ -15,7 +15,7 @@ from adapters.http.http_version import HttpVersionGuard
 from adapters.http.local_only import LocalOnly
 from adapters.http.request_context import RequestContext
 from adapters.http.resources import CountTokensResource, HealthResource, MessagesResource, ModelsResource
-from adapters.http.threads import BlockingRunner
+from adapters.http.threads import BlockingRunner, StreamSlots
 from adapters.nexus.gateway import RequestsConverseGateway
 from domain.errors import ConfigError
 from domain.ports import ConverseGateway
@@ -36,11 +36,13 @@ def create_app(
     gateway: ConverseGateway,
     *,
     runner: BlockingRunner | None = None,
+    short_runner: BlockingRunner | None = None,
     ping_interval: float = 15.0,
 ) -> Any:
     """Build the ASGI application around ``gateway`` (a fake in tests).
 
-    ``runner`` is the thread pool for blocking calls; tests pass one to watch it.
+    ``runner`` is the pool for streams and other Nexus calls, ``short_runner`` the one
+    for short work (parsing, translation, counting); tests pass them to watch them.
     """
     catalog = ModelCatalog(
         main=settings.model,
@@ -51,7 +53,10 @@ def create_app(
     relay = MessageRelay(
         gateway=gateway, catalog=catalog, beta_allowlist=settings.beta_allowlist, counter=TokenCounter()
     )
-    runner = runner or BlockingRunner(max_workers=settings.worker_threads)
+    # As wide as the stream limit: every admitted stream or call finds a thread at once.
+    runner = runner or BlockingRunner(max_workers=settings.max_streams, name="nexus-stream")
+    short = short_runner or BlockingRunner(max_workers=settings.worker_threads, name="nexus-short")
+    slots = StreamSlots(settings.max_streams)
     middleware: list[Any] = [RequestContext(), _local_only(settings)]
     app = falcon.asgi.App(middleware=middleware)
     app.req_options.strip_url_path_trailing_slash = True
@@ -74,13 +79,15 @@ def create_app(
             relay=relay,
             runner=runner,
             max_body_bytes=settings.max_body_bytes,
+            short=short,
+            slots=slots,
             ping_interval=ping_interval,
             idle_limit=settings.stream_idle_limit,
         ),
     )
     app.add_route(
         "/v1/messages/count_tokens",
-        CountTokensResource(relay=relay, runner=runner, max_body_bytes=settings.max_body_bytes),
+        CountTokensResource(relay=relay, runner=short, max_body_bytes=settings.max_body_bytes),
     )
     # Falcon raises on an HTTP version it does not know (h11 lets "HTTP/2.0" through).
     return HttpVersionGuard(DisconnectSignal(app))
@@ -105,6 +112,7 @@ def build_app(settings: Settings) -> Any:
         api_key=settings.api_key,
         connect_timeout=settings.connect_timeout,
         read_timeout=settings.read_timeout,
-        pool_size=settings.worker_threads,
+        # Every stream and every short call (a count) may hold a connection at once.
+        pool_size=settings.max_streams + settings.worker_threads,
     )
     return create_app(settings, gateway)

@@ -47,7 +47,12 @@ class Settings:
     connect_timeout: float = attrs.field(default=10.0, validator=lambda _, a, v: _check_seconds(a.name, v, 300.0))
     read_timeout: float = attrs.field(default=600.0, validator=lambda _, a, v: _check_seconds(a.name, v, 3600.0))
     max_body_bytes: int = 32 * 1024 * 1024
-    worker_threads: int = 64
+    # Streams and non-streamed messages served at once, each on a thread of its own; the
+    # next one gets a 429 with retry-after, never a queue.
+    max_streams: int = attrs.field(default=64, validator=attrs.validators.ge(1))
+    # Threads for short work (parsing, translation, counting), apart from the streams' so
+    # it never waits behind them.
+    worker_threads: int = attrs.field(default=16, validator=attrs.validators.ge(1))
     # Seconds a stream may wait for Nexus's next event before it ends with timeout_error:
     # under Claude Code's 300 s stall watchdog, which pings would otherwise keep quiet.
     stream_idle_limit: float = attrs.field(

@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import attrs
 import falcon
@@ -21,14 +22,15 @@ from adapters.http.body import parse_json, read_body
 from adapters.http.disconnect import disconnect_event
 from adapters.http.json_limits import to_json_bytes
 from adapters.http.sse import stream_events
-from adapters.http.threads import BlockingRunner
-from domain.errors import InvalidRequestError
+from adapters.http.threads import BlockingRunner, Slot, StreamSlots
+from domain.errors import InvalidRequestError, ProxyBusyError
 from domain.rules.betas import split_header
 from domain.rules.models import ModelCatalog
 from domain.services.relay import MessageRelay, Prepared
 from domain.vocab import anthropic as a
 
 log = logging.getLogger("nexus_claude_api.http")
+T = TypeVar("T")
 
 
 def _summary(prepared: Prepared, size: int) -> str:
@@ -70,13 +72,53 @@ class OnceNotice:
         log.warning(self._message)
 
 
+def take_slot(slots: StreamSlots) -> Slot:
+    """A place among the streams and long calls, or a 429 telling the client to retry."""
+    slot = slots.try_take()
+    if slot is None:
+        raise ProxyBusyError(
+            f"nexus-claude-api is serving {slots.limit} streams, its limit; retry shortly "
+            "(the limit is max_streams in the config file)"
+        )
+    return slot
+
+
+def _released_after(slot: Slot, call: Callable[[Prepared], T]) -> Callable[[Prepared], T]:
+    # Released in the worker thread once the call is over, so a slot never outlives its
+    # thread's work and the long pool, as wide as the slots, never queues.
+    def run(prepared: Prepared) -> T:
+        try:
+            return call(prepared)
+        finally:
+            slot.release()
+
+    return run
+
+
+def _released_on_failure(slot: Slot, call: Callable[[Prepared], T]) -> Callable[[Prepared], T]:
+    def run(prepared: Prepared) -> T:
+        try:
+            return call(prepared)
+        except BaseException:
+            slot.release()
+            raise
+
+    return run
+
+
 @attrs.frozen
 class MessagesResource:
-    """``POST /v1/messages``: one message, streamed as SSE or returned whole."""
+    """``POST /v1/messages``: one message, streamed as SSE or returned whole.
+
+    Parsing and translation run on ``short``; the Nexus call and the stream on ``runner``,
+    each holding one of ``slots`` throughout (past the limit: 429, never a queue).
+    """
 
     relay: MessageRelay
     runner: BlockingRunner
     max_body_bytes: int
+    short: BlockingRunner
+    slots: StreamSlots
     ping_interval: float = 15.0
     idle_limit: float = 120.0
     auto_mode_notice: OnceNotice = attrs.field(factory=lambda: OnceNotice(AUTO_MODE_WARNING))
@@ -91,14 +133,16 @@ class MessagesResource:
         """Answer one message: whole JSON, or SSE opened only once Nexus has accepted it."""
         data = await read_body(req, self.max_body_bytes)
         betas = req.get_header("anthropic-beta", default="")
-        prepared = await self.runner.run(self._decode, data, betas)
+        prepared = await self.short.run(self._decode, data, betas)
         log.debug("messages %s %s", req.context.request_id, _summary(prepared, len(data)))
+        slot = take_slot(self.slots)
         if not prepared.request.stream:
-            message = await self.runner.run(self.relay.create, prepared)
+            message = await self.runner.run(_released_after(slot, self.relay.create), prepared)
             # Not resp.media: Falcon's encoder fails on a lone surrogate Nexus sent.
             resp.data = to_json_bytes(unstructure(message))
             return
-        stream = await self.runner.run(self.relay.open_stream, prepared)
+        # From here the slot is the stream's: sse.stream_events releases it at the end.
+        stream = await self.runner.run(_released_on_failure(slot, self.relay.open_stream), prepared)
         resp.set_header("Cache-Control", "no-cache")
         resp.set_header("X-Accel-Buffering", "no")
         resp.sse = stream_events(
@@ -108,6 +152,7 @@ class MessagesResource:
             ping_interval=self.ping_interval,
             request_id=req.context.request_id,
             idle_limit=self.idle_limit,
+            slot=slot,
         )
 
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 from falcon.asgi import SSEvent
@@ -22,7 +23,7 @@ from falcon.asgi import SSEvent
 from adapters.http.anthropic_wire import unstructure
 from adapters.http.errors import classify
 from adapters.http.json_limits import to_json_bytes
-from adapters.http.threads import BlockingRunner
+from adapters.http.threads import BlockingRunner, Slot
 from domain.errors import UpstreamTimeoutError
 from domain.services.relay import MessageStream
 from domain.vocab import anthropic as a
@@ -42,8 +43,41 @@ def error_event(error: BaseException) -> a.ErrorEvent:
     return a.ErrorEvent(type="error", error=a.ErrorDetail(type=kind, message=message))
 
 
-def _next_batch(batches: Iterator[list[a.StreamEvent]]) -> list[a.StreamEvent] | None:
-    return next(batches, None)
+class _Reader:
+    """Steps the stream in the pool; hands the slot back once no read is left running.
+
+    The slot goes back in the worker thread itself when a read outlives the stream (the
+    client left mid-read), so it is free before that thread counts as idle.
+    """
+
+    def __init__(self, stream: MessageStream, slot: Slot | None) -> None:
+        self._batches = iter(stream)
+        self._slot = slot
+        self._lock = threading.Lock()
+        self._reading = self._ended = False
+
+    def read(self) -> list[a.StreamEvent] | None:
+        with self._lock:
+            if self._ended:
+                return None
+            self._reading = True
+        try:
+            return next(self._batches, None)
+        finally:
+            with self._lock:
+                self._reading, ended = False, self._ended
+            if ended:
+                self._release()
+
+    def end(self) -> None:
+        with self._lock:
+            self._ended, reading = True, self._reading
+        if not reading:
+            self._release()
+
+    def _release(self) -> None:
+        if self._slot is not None:
+            self._slot.release()
 
 
 def idle_error(idle_limit: float) -> UpstreamTimeoutError:
@@ -64,24 +98,26 @@ async def stream_events(
     ping_interval: float,
     request_id: str,
     idle_limit: float = 120.0,
+    slot: Slot | None = None,
 ) -> AsyncIterator[SSEvent]:
     """The SSE events of a message stream, with pings while Nexus is silent.
 
     Each batch is read in the thread pool; the client leaving closes the upstream at
     once rather than after Nexus's next event, and ``idle_limit`` seconds without a
-    batch from Nexus end the stream with a ``timeout_error`` event.
+    batch from Nexus end the stream with a ``timeout_error`` event. ``slot`` (the
+    stream's place under the stream limit) is released once the last read is over.
     """
     # This generator owns the stream: ``with`` closes the upstream however it ends,
     # client gone or Falcon closing the generator included.
     with stream:
-        batches = iter(stream)
+        reader = _Reader(stream, slot)
         gone: asyncio.Future[Any] = asyncio.ensure_future(disconnected.wait())
         step: asyncio.Future[list[a.StreamEvent] | None] | None = None
         loop = asyncio.get_running_loop()
         started, sent = time.perf_counter(), 0
         try:
             while True:
-                step = runner.submit(_next_batch, batches)
+                step = runner.submit(reader.read)
                 deadline = loop.time() + idle_limit
                 while not step.done():
                     wait = min(ping_interval, deadline - loop.time())
@@ -110,5 +146,6 @@ async def stream_events(
         finally:
             log.debug("stream %s ended: %d events in %.0f ms", request_id, sent, (time.perf_counter() - started) * 1000)
             gone.cancel()
+            reader.end()
             if step is not None and not step.done():
                 step.add_done_callback(_consume)

@@ -1,4 +1,9 @@
-"""Running blocking work (requests, JSON of large bodies) off the event loop."""
+"""Running blocking work (requests, JSON of large bodies) off the event loop.
+
+Two pools, so that short work never queues behind long: one for streams and other long
+Nexus calls, exactly as wide as the stream limit (``StreamSlots`` admits no more, so that
+pool never queues), and one for short work (parsing, translation, counting).
+"""
 
 from __future__ import annotations
 
@@ -21,8 +26,8 @@ class BlockingRunner:
     pool of our own size rather than the loop's small default one.
     """
 
-    def __init__(self, max_workers: int) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="nexus-io")
+    def __init__(self, max_workers: int, name: str = "nexus-io") -> None:
+        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix=name)
         self._idle = threading.Condition()
         self._busy = 0
 
@@ -56,3 +61,50 @@ class BlockingRunner:
     async def run(self, fn: Callable[[*Args], T], *args: *Args) -> T:
         """Await ``fn(*args)`` run in the pool and return its result."""
         return await self.submit(fn, *args)
+
+
+class Slot:
+    """One taken place among ``StreamSlots``; ``release()`` gives it back, once."""
+
+    def __init__(self, owner: StreamSlots) -> None:
+        self._owner: StreamSlots | None = owner
+        self._lock = threading.Lock()
+
+    def release(self) -> None:
+        """Give the place back (idempotent, from any thread)."""
+        with self._lock:
+            owner, self._owner = self._owner, None
+        if owner is not None:
+            owner._give_back()
+
+
+class StreamSlots:
+    """At most ``limit`` streams and long Nexus calls at once; the next is refused, not queued.
+
+    A refused request is told to come back (429 with ``retry-after``): a queue would hold
+    its client for an unknown time while Claude Code's own timeouts run. The pool for long
+    calls is as wide as ``limit``, so a slot always finds a thread.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._lock = threading.Lock()
+        self._taken = 0
+
+    @property
+    def taken(self) -> int:
+        """Slots in use now."""
+        with self._lock:
+            return self._taken
+
+    def try_take(self) -> Slot | None:
+        """A slot if one is free; None at the limit."""
+        with self._lock:
+            if self._taken >= self.limit:
+                return None
+            self._taken += 1
+        return Slot(self)
+
+    def _give_back(self) -> None:
+        with self._lock:
+            self._taken -= 1
