@@ -21,9 +21,21 @@ from domain import errors
 from domain.errors import ConfigError
 from entrypoints import doctor, doctor_calls, doctor_report, preflight
 from entrypoints.doctor_report import Check
+from tests.support import nexus_http
 from tests.support.fake_nexus import FakeNexus, JsonReply, RecordedRequest, Reply, error_reply, text_reply, text_stream
 
 KEY = "nxk-doctor-secret-key-wxyz"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def no_nagle() -> Iterator[None]:
+    # The fake writes headers and body apart; with Nagle on, each answer waits out the
+    # client's delayed ACK (about 40 ms), which is most of these tests' time.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(nexus_http._Handler, "disable_nagle_algorithm", True)
+        yield
+
+
 UNKNOWN_MODEL = "The provided model identifier is invalid."
 
 

@@ -16,9 +16,21 @@ from pathlib import Path
 import pytest
 
 from entrypoints import cli
+from tests.support import nexus_http
 from tests.support.fake_nexus import FakeNexus, error_reply
 
 KEY = "nxk-doctor-e2e-secret-9876"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def no_nagle() -> Iterator[None]:
+    # The fake writes headers and body apart; with Nagle on, each answer waits out the
+    # client's delayed ACK (about 40 ms), which is most of these tests' time.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(nexus_http._Handler, "disable_nagle_algorithm", True)
+        yield
+
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
