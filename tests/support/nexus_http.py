@@ -97,6 +97,9 @@ class _ClientGone(Exception):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive and chunked responses
+    # Headers and body go out in separate writes; with Nagle on, each answer would wait
+    # ~40 ms for the client's delayed ACK.
+    disable_nagle_algorithm = True
     server: ReplyServer
 
     def log_message(self, format: str, *args: Any) -> None:
