@@ -11,12 +11,16 @@ from typing import NamedTuple
 
 
 class Row(NamedTuple):
-    """One figure. ``passed`` is None for figures shown for context, without a target."""
+    """One figure. ``passed`` is None for figures shown for context, without a target.
+
+    ``direct`` is the same traffic sent straight to the fake Nexus, where that makes sense.
+    """
 
     name: str
     value: str
     target: str = ""
     passed: bool | None = None
+    direct: str = ""
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -39,9 +43,9 @@ def _line(cells: tuple[str, ...], widths: list[int]) -> str:
 def render(rows: list[Row]) -> str:
     """The rows as an aligned plain-text table; the last column is left ragged."""
     verdicts = {None: "", True: "PASS", False: "MISS"}
-    table = [("figure", "value", "target", "result")]
-    table += [(row.name, row.value, row.target, verdicts[row.passed]) for row in rows]
-    widths = [max(len(cells[i]) for cells in table) for i in range(3)]
+    table = [("figure", "proxy", "direct", "target", "result")]
+    table += [(row.name, row.value, row.direct, row.target, verdicts[row.passed]) for row in rows]
+    widths = [max(len(cells[i]) for cells in table) for i in range(4)]
     lines = [_line(cells, widths) for cells in table]
     lines.insert(1, "-" * len(lines[0]))
     return "\n".join(lines)
