@@ -163,7 +163,9 @@ def commands(group: object) -> dict[str, object]:
 
 def command_options(command: Callable[..., object]) -> tuple[Option, ...]:
     """The options of a command: its keyword-only parameters, described by its ``Args:``."""
-    described = {arg.name: str(arg.description or "") for arg in docstrings.parse(inspect.getdoc(command)).args}
+    # A docstring without an Args: section (a command without options) parses to None.
+    args = docstrings.parse(inspect.getdoc(command)).args or ()
+    described = {arg.name: str(arg.description or "") for arg in args}
     return tuple(
         Option(
             name=parameter.name,

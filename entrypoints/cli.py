@@ -25,7 +25,7 @@ import fire
 
 from adapters.config_store import JsonConfigStore
 from domain.errors import ConfigError
-from entrypoints import argv, config, launch, preflight
+from entrypoints import argv, claude_settings, config, launch, shells
 from entrypoints.argv import Prompted, Short
 from entrypoints.logs import configure_logging
 from entrypoints.settings import Settings
@@ -196,11 +196,12 @@ class Cli:
         model: str | None = None,
         small_model: str | None = None,
         claude_code: bool = False,
+        shell: str | None = None,
         verbose: Annotated[bool, Short("v")] = False,
         dev: bool = False,
         dry_run: bool = False,
     ) -> None:
-        """Start the proxy (Ctrl-C stops it).
+        """Start the proxy alone (Ctrl-C stops it); `claude` runs Claude Code with it in one go.
 
         Key lookup: --api-key, the config file, NEXUS_API_KEY, AWS_BEARER_TOKEN_BEDROCK.
         The key is never saved by start; use `config set --api-key` for that.
@@ -217,6 +218,8 @@ class Cli:
             model: main model id (default claude-opus-4.6).
             small_model: small/fast model id (default claude-opus-4.6).
             claude_code: print the shell command that launches Claude Code against the proxy.
+            shell: the shell that command is written for: bash, zsh, fish, powershell or cmd
+                (default: the one this terminal runs, from SHELL, PSModulePath).
             verbose: log request summaries at DEBUG (never keys or prompts).
             dev: use ./nexus-claude-api.local.json and ./logs/ instead of ~/.config.
             dry_run: check the configuration, print what start would do, and exit.
@@ -225,29 +228,37 @@ class Cli:
             flags = {"host": host, "port": port, "endpoint_url": endpoint_url}
             flags |= {"api_key": api_key, "model": model, "small_model": small_model}
             flags |= {"verbose": _as_bool("verbose", verbose), "dev": _as_bool("dev", dev)}
-            _start(
-                flags,
-                claude_code=_as_bool("claude_code", claude_code),
-                dry_run=_as_bool("dry_run", dry_run),
-            )
+            wanted = _as_bool("claude_code", claude_code)
+            _start(flags, shell=_shell(shell) if wanted else None, dry_run=_as_bool("dry_run", dry_run))
 
-    def doctor(self, *, no_call: bool = False, json: bool = False, dev: bool = False) -> None:
-        """Check the setup against AI Nexus, one line per check, each failure with its fix.
+    def claude(self) -> None:
+        """Run Claude Code through AI Nexus: `claude ARGS`, with the proxy started and stopped around it.
 
-        Exit status 0 only when the essential checks pass.
+        Every argument after `claude` goes to Claude Code unchanged, e.g.
+        `nexus-claude-api claude -p "fix the tests" --output-format json`.
+        The proxy takes a free loopback port and writes to its log file only;
+        the exit status is Claude Code's.
+        """
+        _claude([])
+
+    @argv.verbatim
+    def settings(
+        self, *, host: str | None = None, port: Annotated[str | int | None, Short("p")] = None, write: bool = False
+    ) -> None:
+        """Print the settings.json lines that point Claude Code at a running `start`.
+
+        For IDE extensions that start Claude Code themselves: the launch variables
+        ("env") and the tools that cannot work through Nexus ("permissions").
 
         Args:
-            no_call: skip the billed calls (the one-token generations per model and beta).
-            json: print the checks as a JSON array, for scripts.
-            dev: check the --dev mode (./nexus-claude-api.local.json) instead.
+            host: the address start listens on (default: as start would).
+            port: the port start listens on (default: as start would).
+            write: merge them into ~/.claude/settings.json (after a backup,
+                settings.json.bak-<time>), leaving every other setting as it is.
         """
-        from entrypoints import doctor  # its network stack is not needed by other commands
-
         with _exit_on_config_error():
-            flags = {"billed": not _as_bool("no_call", no_call), "as_json": _as_bool("json", json)}
-            status = doctor.main(**flags, dev=_as_bool("dev", dev))
-        if status:
-            raise SystemExit(status)
+            flags = {"host": host, "port": port}
+            print(claude_settings.command(flags, _mode_paths(False)[0], _as_bool("write", write), os.environ))
 
     config = ConfigCommands()  # after `start`: help lists commands in this order
 
@@ -258,7 +269,13 @@ def _warn_if_dev_file_tracked(dev: bool, config_file: Path) -> None:
         print(warning, file=sys.stderr)
 
 
-def _start(flags: dict[str, Any], *, claude_code: bool, dry_run: bool) -> None:
+def _shell(name: str | None) -> str:
+    if name is not None:
+        return shells.shell_named(name)
+    return shells.detect_shell(os.environ, windows=os.name == "nt")
+
+
+def _start(flags: dict[str, Any], *, shell: str | None, dry_run: bool) -> None:
     config_file, log_file = _mode_paths(flags["dev"])
     _warn_if_dev_file_tracked(flags["dev"], config_file)
     store = JsonConfigStore(config_file)
@@ -272,21 +289,32 @@ def _start(flags: dict[str, Any], *, claude_code: bool, dry_run: bool) -> None:
         print(warning, file=sys.stderr)
     if dry_run:
         print(launch.dry_run_report(settings, sources, config_file, log_file))
-        if claude_code:
-            print(f"\nLaunch Claude Code with:\n\n{launch.claude_code_command(settings)}")
+        if shell:
+            print("\n" + "\n".join(launch.command_block(settings, shell)))
         return
-    preflight.check_start(settings.host, settings.port, settings.endpoint_url)  # one line, before any banner
     configure_logging(log_file, settings.verbose, secrets=[settings.api_key, settings.access_token or ""])
-    print(launch.start_banner(settings, log_file, claude_code), flush=True)
+    print(launch.start_banner(settings, log_file, shell), flush=True)
     serve(settings)
+
+
+def _claude(args: Sequence[str]) -> None:
+    # Everything after `claude` is Claude Code's: it never reaches argv.read or Fire.
+    from entrypoints import claude_command  # the server stack, for this command only
+
+    with _exit_on_config_error():
+        status = claude_command.main(args, Path.home(), Path.cwd(), os.environ)
+    raise SystemExit(status)
 
 
 def main(args: Sequence[str] | None = None) -> None:
     """Console-script entry point; ``args`` defaults to the process's arguments."""
+    given = list(sys.argv[1:] if args is None else args)
+    if given[:1] == ["claude"]:
+        _claude(given[1:])
     # One instance for reading argv and for Fire: only then does Fire see `start`
     # as a command of the top level.
     root = Cli()
-    match argv.read(root, sys.argv[1:] if args is None else args, name=NAME):
+    match argv.read(root, given, name=NAME):
         case argv.Refused(reason, command):
             print(f"error: {reason}; see `{command} --help`", file=sys.stderr)
             raise SystemExit(_EXIT_CONFIG_ERROR)

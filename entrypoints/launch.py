@@ -1,7 +1,9 @@
-"""What ``start`` tells the user: the banner, the dry-run report, the Claude Code command.
+"""What Claude Code is launched with, and what ``start`` tells the user about it.
 
 Pure functions over ``Settings``; none of them ever includes the API key. The launch
-command carries the proxy's own access token when bound beyond loopback.
+environment carries the proxy's own access token when bound beyond loopback. Every
+variable here was checked against the Claude Code 2.1.332 binary and a run of it
+(README, "Launch variables").
 """
 
 from __future__ import annotations
@@ -12,12 +14,16 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from domain.rules.loopback import is_loopback
+from entrypoints import shells
 from entrypoints.settings import Settings
 
 # Claude Code insists on a token; on loopback the proxy ignores it and sends the Nexus key itself.
 PLACEHOLDER_TOKEN = "nexus-claude-api"
 _ALL_INTERFACES = ("0.0.0.0", "::", "")
 _NOT_YET = "<the access token start generates>"
+NAME = "nexus-claude-api"
+_SHELL_FLAGS = {shells.POSIX: "bash", shells.FISH: "fish", shells.POWERSHELL: "powershell", shells.CMD: "cmd"}
+_SHELL_TITLES = {shells.POSIX: "bash, zsh", shells.FISH: "fish", shells.POWERSHELL: "PowerShell", shells.CMD: "cmd"}
 
 
 def exposure_warning(host: str) -> str | None:
@@ -59,36 +65,91 @@ def access_line(settings: Settings) -> str:
     return f"{token}; Host names besides loopback and {settings.host}: {names} (allowed_hosts)"
 
 
-def claude_code_command(settings: Settings) -> str:
-    """A POSIX shell command that starts Claude Code against this proxy."""
-    env = {
+# Claude Code's model families (the aliases `opus`, `sonnet`, `haiku` and `fable` of 2.1.332),
+# each pointed at the exposed model that serves it: haiku runs on the small model.
+_FAMILIES = (("OPUS", "main"), ("SONNET", "main"), ("HAIKU", "small"), ("FABLE", "main"))
+# Arguments every launch passes to `claude`. WebSearch is Anthropic's server tool
+# (`web_search_20250305`), which Bedrock does not have; denied, it is not offered to the
+# model at all, not even as a deferred tool. The `=` form matters: written apart, the
+# option takes every following word as a tool name, a prompt included.
+CLAUDE_ARGS = ("--disallowedTools=WebSearch",)
+# Claude Code's own request timeout is a little longer than the proxy's read timeout, so a
+# slow Nexus answer ends with the proxy's error, which says why, not with a client timeout.
+_TIMEOUT_MARGIN_MS = 60_000
+
+
+def model_label(model: str) -> str:
+    """What the model picker calls a model: ``claude-opus-4.6`` -> ``Opus 4.6``."""
+    words = model.removeprefix("claude-").split("-")
+    return " ".join(word.capitalize() if word.isalpha() else word for word in words)
+
+
+def _family_variables(settings: Settings) -> dict[str, str]:
+    env: dict[str, str] = {}
+    for family, role in _FAMILIES:
+        model = settings.model if role == "main" else settings.small_model
+        prefix = f"ANTHROPIC_DEFAULT_{family}_MODEL"
+        env[prefix] = model
+        env[f"{prefix}_NAME"] = f"{model_label(model)} via AI Nexus"
+        env[f"{prefix}_DESCRIPTION"] = f"{family.lower()}: {model} on AI Nexus"
+    return env
+
+
+def claude_code_env(settings: Settings) -> dict[str, str]:
+    """The environment Claude Code 2.1.332 needs to run through this proxy."""
+    return {
         "ANTHROPIC_BASE_URL": local_base_url(settings),
         # Bound beyond loopback, the proxy checks this token; on loopback any value does.
         "ANTHROPIC_AUTH_TOKEN": _client_token(settings),
         "ANTHROPIC_MODEL": settings.model,
-        "ANTHROPIC_DEFAULT_OPUS_MODEL": settings.model,
-        "ANTHROPIC_DEFAULT_SONNET_MODEL": settings.model,
-        "ANTHROPIC_DEFAULT_HAIKU_MODEL": settings.small_model,
+        **_family_variables(settings),
+        # Deprecated for ANTHROPIC_DEFAULT_HAIKU_MODEL, but 2.1.332 still reads it.
         "ANTHROPIC_SMALL_FAST_MODEL": settings.small_model,
-        # Fewer background calls: each one costs quota on the Nexus key.
-        "DISABLE_NON_ESSENTIAL_MODEL_CALLS": "1",
+        # `/model` lists what GET /v1/models serves ("From gateway").
+        "CLAUDE_CODE_ENABLE_GATEWAY_MODEL_DISCOVERY": "1",
+        "API_TIMEOUT_MS": str(round(settings.read_timeout * 1000) + _TIMEOUT_MARGIN_MS),
+        # No updates, telemetry, error reports, feature flags or start-up probe.
         "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
         # Auto mode's safety check runs on Anthropic's server, which Bedrock cannot reach;
         # this brings back Claude Code's own classifier (one or two extra model calls per
         # checked action) instead of refusing every risky action.
         "CLAUDE_CODE_AUTO_MODE_SERVER": "0",
     }
-    assignments = " ".join(f"{name}={shlex.quote(value)}" for name, value in env.items())
+
+
+def claude_code_command(settings: Settings) -> str:
+    """The launch environment as POSIX assignments in front of ``claude``, without arguments.
+
+    What the end-to-end tests run; users are shown ``shells.launch_command``, which adds
+    ``CLAUDE_ARGS`` and speaks their shell.
+    """
+    assignments = " ".join(f"{name}={shlex.quote(value)}" for name, value in claude_code_env(settings).items())
     return f"{assignments} claude"
 
 
-def start_banner(settings: Settings, log_path: Path, claude_code: bool) -> str:
+def shell_command(settings: Settings, shell: str) -> str:
+    """The command that starts Claude Code against this proxy, written for ``shell``.
+
+    Raises:
+        ConfigError: a value ``shell`` cannot carry (cmd and ``%``, for one).
+    """
+    return shells.launch_command(claude_code_env(settings), CLAUDE_ARGS, shell)
+
+
+def command_block(settings: Settings, shell: str) -> list[str]:
+    """The launch command with its heading, as ``start --claude-code`` prints it."""
+    other = ", ".join(name for kind, name in _SHELL_FLAGS.items() if kind != shell)
+    heading = f"Launch Claude Code with ({_SHELL_TITLES[shell]}; --shell {other} for another shell):"
+    return [heading, "", shell_command(settings, shell)]
+
+
+def start_banner(settings: Settings, log_path: Path, shell: str | None) -> str:
     """The lines ``start`` prints before serving.
 
     Args:
         settings: the resolved settings.
         log_path: where the logs go.
-        claude_code: append the Claude Code launch command instead of a hint about it.
+        shell: append the Claude Code launch command for this shell; ``None`` for a hint about it.
     """
     lines = [
         f"nexus-claude-api listening on {_url(settings.host, settings.port)}",
@@ -97,10 +158,10 @@ def start_banner(settings: Settings, log_path: Path, claude_code: bool) -> str:
         f"  access:   {access_line(settings)}",
         f"  log file: {log_path}",
     ]
-    if claude_code:
-        lines += ["", "Launch Claude Code with:", "", claude_code_command(settings), ""]
+    if shell:
+        lines += ["", *command_block(settings, shell), ""]
     else:
-        lines.append("Add --claude-code to print the command that launches Claude Code.")
+        lines.append(f"Add --claude-code to print the command that launches Claude Code, or run `{NAME} claude`.")
     return "\n".join(lines)
 
 

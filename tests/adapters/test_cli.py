@@ -431,34 +431,96 @@ def test_dry_run_still_fails_without_a_key(home, served):
     assert exited.value.code == 2
 
 
-def test_claude_code_prints_every_variable_and_never_the_key(home, served, capsys):
+LAUNCH_TAIL = " claude --disallowedTools=WebSearch"
+
+
+def printed_command(out: str) -> tuple[dict[str, str], list[str]]:
+    """The variables and the claude words of the POSIX launch line ``start --claude-code`` printed."""
+    command = next(line for line in out.splitlines() if line.endswith(LAUNCH_TAIL))
+    words = shlex.split(command)
+    at = words.index("claude")
+    return dict(word.split("=", 1) for word in words[:at]), words[at:]
+
+
+def test_claude_code_prints_every_variable_and_never_the_key(home, served, capsys, monkeypatch):
+    monkeypatch.setenv("SHELL", "/bin/bash")
     run("start", "--api-key", SECRET, "-p", "5003", "--claude-code", "--small-model", "small-1")
 
     out = capsys.readouterr().out
     assert SECRET not in out
-    command = next(line for line in out.splitlines() if line.endswith(" claude"))
-    env = dict(word.split("=", 1) for word in shlex.split(command)[:-1])
+    env, claude = printed_command(out)
     assert env == {
         "ANTHROPIC_BASE_URL": "http://127.0.0.1:5003",
         "ANTHROPIC_AUTH_TOKEN": "nexus-claude-api",
         "ANTHROPIC_MODEL": "claude-opus-4.6",
         "ANTHROPIC_DEFAULT_OPUS_MODEL": "claude-opus-4.6",
+        "ANTHROPIC_DEFAULT_OPUS_MODEL_NAME": "Opus 4.6 via AI Nexus",
+        "ANTHROPIC_DEFAULT_OPUS_MODEL_DESCRIPTION": "opus: claude-opus-4.6 on AI Nexus",
         "ANTHROPIC_DEFAULT_SONNET_MODEL": "claude-opus-4.6",
+        "ANTHROPIC_DEFAULT_SONNET_MODEL_NAME": "Opus 4.6 via AI Nexus",
+        "ANTHROPIC_DEFAULT_SONNET_MODEL_DESCRIPTION": "sonnet: claude-opus-4.6 on AI Nexus",
         "ANTHROPIC_DEFAULT_HAIKU_MODEL": "small-1",
+        "ANTHROPIC_DEFAULT_HAIKU_MODEL_NAME": "Small 1 via AI Nexus",
+        "ANTHROPIC_DEFAULT_HAIKU_MODEL_DESCRIPTION": "haiku: small-1 on AI Nexus",
+        "ANTHROPIC_DEFAULT_FABLE_MODEL": "claude-opus-4.6",
+        "ANTHROPIC_DEFAULT_FABLE_MODEL_NAME": "Opus 4.6 via AI Nexus",
+        "ANTHROPIC_DEFAULT_FABLE_MODEL_DESCRIPTION": "fable: claude-opus-4.6 on AI Nexus",
         "ANTHROPIC_SMALL_FAST_MODEL": "small-1",
-        "DISABLE_NON_ESSENTIAL_MODEL_CALLS": "1",
+        "CLAUDE_CODE_ENABLE_GATEWAY_MODEL_DISCOVERY": "1",
+        # The proxy's read timeout (600 s) and a minute: the proxy's own error comes first.
+        "API_TIMEOUT_MS": "660000",
         "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
         "CLAUDE_CODE_AUTO_MODE_SERVER": "0",
     }
+    assert claude == ["claude", "--disallowedTools=WebSearch"]
     assert len(served) == 1
 
 
-def test_claude_code_quotes_values_for_the_shell(home, served, capsys):
+def test_the_claude_code_timeout_follows_the_read_timeout(home, served, capsys, monkeypatch):
+    monkeypatch.setenv("SHELL", "/bin/bash")
+    write_config(user_config(home), api_key="k", read_timeout=1800)
+
+    run("start", "--claude-code")
+
+    assert printed_command(capsys.readouterr().out)[0]["API_TIMEOUT_MS"] == "1860000"
+
+
+def test_claude_code_quotes_values_for_the_shell(home, served, capsys, monkeypatch):
+    monkeypatch.setenv("SHELL", "/bin/bash")
     run("start", "--api-key", "k", "--claude-code", "--model=my;model$(x)")
 
     lines = capsys.readouterr().out.splitlines()
-    command = next(line for line in lines if line.endswith(" claude"))
+    command = next(line for line in lines if line.endswith(LAUNCH_TAIL))
     assert "ANTHROPIC_MODEL='my;model$(x)'" in command
+    assert printed_command("\n".join(lines))[0]["ANTHROPIC_DEFAULT_OPUS_MODEL"] == "my;model$(x)"
+
+
+@pytest.mark.parametrize(
+    ("shell_env", "flag", "expected"),
+    [
+        ({"SHELL": "/usr/bin/fish"}, None, "env ANTHROPIC_BASE_URL=http://127.0.0.1:4141 "),
+        ({"SHELL": "/usr/bin/zsh"}, None, "ANTHROPIC_BASE_URL=http://127.0.0.1:4141 "),
+        ({"SHELL": "/usr/bin/fish"}, "powershell", "$env:ANTHROPIC_BASE_URL = 'http://127.0.0.1:4141'; "),
+        ({"SHELL": "/bin/bash"}, "cmd", 'set "ANTHROPIC_BASE_URL=http://127.0.0.1:4141"'),
+    ],
+)
+def test_the_launch_command_speaks_the_users_shell(home, served, capsys, monkeypatch, shell_env, flag, expected):
+    for name, value in shell_env.items():
+        monkeypatch.setenv(name, value)
+
+    run("start", "--api-key", "k", "--claude-code", *([f"--shell={flag}"] if flag else []))
+
+    out = capsys.readouterr().out
+    assert any(line.startswith(expected) for line in out.splitlines()), out
+
+
+def test_an_unknown_shell_is_one_line(home, served, capsys):
+    with pytest.raises(SystemExit) as exited:
+        run("start", "--api-key", "k", "--claude-code", "--shell", "tcsh")
+
+    err = capsys.readouterr().err
+    assert exited.value.code == 2 and err.count("\n") == 1
+    assert "--shell must be one of" in err and served == []
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "::"])
