@@ -25,7 +25,7 @@ import fire
 
 from adapters.config_store import JsonConfigStore
 from domain.errors import ConfigError
-from entrypoints import argv, claude_settings, config, launch, shells
+from entrypoints import argv, claude_settings, config, launch, preflight, shells
 from entrypoints.argv import Prompted, Short
 from entrypoints.logs import configure_logging
 from entrypoints.settings import Settings
@@ -260,6 +260,24 @@ class Cli:
             flags = {"host": host, "port": port}
             print(claude_settings.command(flags, _mode_paths(False)[0], _as_bool("write", write), os.environ))
 
+    def doctor(self, *, no_call: bool = False, json: bool = False, dev: bool = False) -> None:
+        """Check the setup against AI Nexus, one line per check, each failure with its fix.
+
+        Exit status 0 only when the essential checks pass.
+
+        Args:
+            no_call: skip the billed calls (the one-token generations per model and beta).
+            json: print the checks as a JSON array, for scripts.
+            dev: check the --dev mode (./nexus-claude-api.local.json) instead.
+        """
+        from entrypoints import doctor  # its network stack is not needed by other commands
+
+        with _exit_on_config_error():
+            flags = {"billed": not _as_bool("no_call", no_call), "as_json": _as_bool("json", json)}
+            status = doctor.main(**flags, dev=_as_bool("dev", dev))
+        if status:
+            raise SystemExit(status)
+
     config = ConfigCommands()  # after `start`: help lists commands in this order
 
 
@@ -292,6 +310,7 @@ def _start(flags: dict[str, Any], *, shell: str | None, dry_run: bool) -> None:
         if shell:
             print("\n" + "\n".join(launch.command_block(settings, shell)))
         return
+    preflight.check_start(settings.host, settings.port, settings.endpoint_url)  # one line, before any banner
     configure_logging(log_file, settings.verbose, secrets=[settings.api_key, settings.access_token or ""])
     print(launch.start_banner(settings, log_file, shell), flush=True)
     serve(settings)
