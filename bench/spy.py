@@ -2,7 +2,8 @@
 
 py-spy is not a dependency; run the benchmark with ``uv run --with py-spy``. The raw output
 (one line per distinct stack, with its sample count) is kept in a temporary file and its top
-frames printed: by own time (the innermost frame of each sample) and by total time.
+frames printed: by own time (the innermost frame of each sample) and by total time. Only
+samples holding the GIL count (``--gil``): idle pool workers would fill the profile otherwise.
 """
 
 from __future__ import annotations
@@ -18,6 +19,19 @@ from bench.rig import Rig, stream_prompt
 
 STREAMS = 3
 TOP = 15
+# Frames every sample passes through (threads, the loop, Fire, uvicorn's run): not informative by total.
+PLUMBING = (
+    "threading.py",
+    "concurrent/futures/",
+    "asyncio/",
+    "fire/",
+    "uvicorn/main.py",
+    "uvicorn/server.py",
+    "uvicorn/_compat.py",
+    "selectors.py",
+    "nexus-claude-api:",
+    "entrypoints/cli.py",
+)
 
 
 def _top(counts: collections.Counter[str], total: int) -> list[str]:
@@ -37,7 +51,8 @@ def summarise(raw: str) -> list[str]:
         samples += int(count)
         own[frames[-1]] += int(count)
         for frame in set(frames):
-            total[frame] += int(count)
+            if not any(part in frame for part in PLUMBING):
+                total[frame] += int(count)
     if not samples:
         return ["  no samples"]
     return [f"{samples} samples; by own time:", *_top(own, samples), "by total time:", *_top(total, samples)]
@@ -50,7 +65,19 @@ async def profile_stream(rig: Rig) -> None:
         print("--profile needs py-spy: uv run --with py-spy python bench/run.py --profile")
         return
     output = Path(tempfile.mkdtemp(prefix="nexus-bench-prof-")) / "profile.txt"
-    command = [spy, "record", "--pid", str(rig.proxy.pid), "--format", "raw", "--output", str(output), "--rate", "500"]
+    command = [
+        spy,
+        "record",
+        "--pid",
+        str(rig.proxy.pid),
+        "--format",
+        "raw",
+        "--output",
+        str(output),
+        "--rate",
+        "500",
+        "--gil",
+    ]
     recorder = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     request = rig.to_proxy(stream_prompt(5000))
     connection = await rig.proxy_connection()
