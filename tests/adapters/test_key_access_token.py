@@ -27,8 +27,8 @@ def wide(**settings: object) -> tuple[falcon.testing.TestClient, FakeConverseGat
 
 
 def launch_env(out: str) -> dict[str, str]:
-    command = next(line for line in out.splitlines() if line.endswith(" claude"))
-    return dict(word.split("=", 1) for word in shlex.split(command)[:-1])
+    command = next(line for line in out.splitlines() if " claude --disallowedTools=WebSearch" in line)
+    return dict(word.split("=", 1) for word in shlex.split(command)[:-2])
 
 
 @pytest.mark.parametrize(
