@@ -47,6 +47,9 @@ class Settings:
     connect_timeout: float = attrs.field(default=10.0, validator=lambda _, a, v: _check_seconds(a.name, v, 300.0))
     read_timeout: float = attrs.field(default=600.0, validator=lambda _, a, v: _check_seconds(a.name, v, 3600.0))
     max_body_bytes: int = 32 * 1024 * 1024
+    # Request bodies held at once, from reading until Nexus has taken them: a large body
+    # costs a few times its size while translated, so past this a request gets a 429.
+    body_budget_bytes: int = 96 * 1024 * 1024
     # Streams and non-streamed messages served at once, each on a thread of its own; the
     # next one gets a 429 with retry-after, never a queue.
     max_streams: int = attrs.field(default=64, validator=attrs.validators.ge(1))

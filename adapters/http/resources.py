@@ -22,7 +22,7 @@ from adapters.http.body import parse_json, read_body
 from adapters.http.disconnect import disconnect_event
 from adapters.http.json_limits import to_json_bytes
 from adapters.http.sse import stream_events
-from adapters.http.threads import BlockingRunner, Slot, StreamSlots
+from adapters.http.threads import BlockingRunner, ByteBudget, Slot, StreamSlots
 from domain.errors import InvalidRequestError, ProxyBusyError
 from domain.rules.betas import split_header
 from domain.rules.models import ModelCatalog
@@ -72,6 +72,12 @@ class OnceNotice:
         log.warning(self._message)
 
 
+def body_size(req: falcon.asgi.Request, limit: int) -> int:
+    """The bytes a body will hold: its declared length, or the limit when it declares none."""
+    length = req.content_length
+    return limit if length is None else min(length, limit)
+
+
 def take_slot(slots: StreamSlots) -> Slot:
     """A place among the streams and long calls, or a 429 telling the client to retry."""
     slot = slots.try_take()
@@ -119,30 +125,38 @@ class MessagesResource:
     max_body_bytes: int
     short: BlockingRunner
     slots: StreamSlots
+    budget: ByteBudget
     ping_interval: float = 15.0
     idle_limit: float = 120.0
     auto_mode_notice: OnceNotice = attrs.field(factory=lambda: OnceNotice(AUTO_MODE_WARNING))
 
-    def _decode(self, data: bytes, beta_header: str) -> Prepared:
-        request = decode_request(data, beta_header)
+    def _decode(self, body: list[bytes], beta_header: str) -> Prepared:
+        # Taken from the list, the body's bytes are freed once parsed, before translation.
+        request = decode_request(body.pop(), beta_header)
         if request.safeguards:  # accepted, never forwarded, never logged
             self.auto_mode_notice.give()
         return self.relay.prepare(request)
 
+    async def _prepared(self, req: falcon.asgi.Request) -> Prepared:
+        body = [await read_body(req, self.max_body_bytes)]
+        size = len(body[0])
+        prepared = await self.short.run(self._decode, body, req.get_header("anthropic-beta", default=""))
+        log.debug("messages %s %s", req.context.request_id, _summary(prepared, size))
+        return prepared
+
     async def on_post(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         """Answer one message: whole JSON, or SSE opened only once Nexus has accepted it."""
-        data = await read_body(req, self.max_body_bytes)
-        betas = req.get_header("anthropic-beta", default="")
-        prepared = await self.short.run(self._decode, data, betas)
-        log.debug("messages %s %s", req.context.request_id, _summary(prepared, len(data)))
-        slot = take_slot(self.slots)
-        if not prepared.request.stream:
-            message = await self.runner.run(_released_after(slot, self.relay.create), prepared)
-            # Not resp.media: Falcon's encoder fails on a lone surrogate Nexus sent.
-            resp.data = to_json_bytes(unstructure(message))
-            return
-        # From here the slot is the stream's: sse.stream_events releases it at the end.
-        stream = await self.runner.run(_released_on_failure(slot, self.relay.open_stream), prepared)
+        # The body counts against the budget until Nexus has taken the request.
+        with self.budget.hold(body_size(req, self.max_body_bytes)):
+            prepared = await self._prepared(req)
+            slot = take_slot(self.slots)
+            if not prepared.request.stream:
+                message = await self.runner.run(_released_after(slot, self.relay.create), prepared)
+                # Not resp.media: Falcon's encoder fails on a lone surrogate Nexus sent.
+                resp.data = to_json_bytes(unstructure(message))
+                return
+            # From here the slot is the stream's: sse.stream_events releases it at the end.
+            stream = await self.runner.run(_released_on_failure(slot, self.relay.open_stream), prepared)
         resp.set_header("Cache-Control", "no-cache")
         resp.set_header("X-Accel-Buffering", "no")
         resp.sse = stream_events(
@@ -163,6 +177,7 @@ class CountTokensResource:
     relay: MessageRelay
     runner: BlockingRunner
     max_body_bytes: int
+    budget: ByteBudget
 
     def _count(self, data: bytes, beta_header: str) -> int:
         prepared = self.relay.prepare(decode_request(data, beta_header), counting=True)
@@ -170,8 +185,9 @@ class CountTokensResource:
 
     async def on_post(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         """Answer ``{"input_tokens": n}``: Nexus's count, or the local estimate."""
-        data = await read_body(req, self.max_body_bytes)
-        count = await self.runner.run(self._count, data, req.get_header("anthropic-beta", default=""))
+        with self.budget.hold(body_size(req, self.max_body_bytes)):
+            data = await read_body(req, self.max_body_bytes)
+            count = await self.runner.run(self._count, data, req.get_header("anthropic-beta", default=""))
         resp.media = {"input_tokens": count}
 
 

@@ -8,12 +8,15 @@ pool never queues), and one for short work (parsing, translation, counting).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import functools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar, TypeVarTuple
+
+from domain.errors import ProxyBusyError
 
 T = TypeVar("T")
 Args = TypeVarTuple("Args")
@@ -108,3 +111,39 @@ class StreamSlots:
     def _give_back(self) -> None:
         with self._lock:
             self._taken -= 1
+
+
+class ByteBudget:
+    """Request bodies held at once (read, parsed, translated, sent), at most ``limit`` bytes.
+
+    Past it a request is refused before its body is read (429 with ``retry-after``),
+    rather than waiting: a wait would hold the client with no bound, and the memory a
+    large body costs is a few times its size. One request alone always fits.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._lock = threading.Lock()
+        self._held = 0
+
+    @property
+    def held(self) -> int:
+        """Bytes held now."""
+        with self._lock:
+            return self._held
+
+    @contextlib.contextmanager
+    def hold(self, size: int) -> Iterator[None]:
+        """Hold ``size`` bytes for the block, or raise ``ProxyBusyError`` if they do not fit."""
+        with self._lock:
+            if self._held and self._held + size > self.limit:
+                raise ProxyBusyError(
+                    f"nexus-claude-api is already handling {self._held / 2**20:.0f} MB of request bodies "
+                    f"(its budget is {self.limit / 2**20:.0f} MB); retry shortly"
+                )
+            self._held += size
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._held -= size

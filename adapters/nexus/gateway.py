@@ -15,6 +15,7 @@ from requests.adapters import HTTPAdapter
 
 from adapters.nexus import converse_wire
 from adapters.nexus.errors import error_from_response, redirect_error, translated_errors
+from adapters.nexus.json_body import json_bytes
 from adapters.nexus.stream import RequestsConverseStream
 from domain.errors import UpstreamFailureError
 from domain.vocab import converse as c
@@ -137,10 +138,12 @@ class RequestsConverseGateway:
         headers: dict[str, str] | None = None,
     ) -> requests.Response:
         url = f"{self._base}/model/{quote(model_id, safe='')}/{operation}"
+        # Bytes, or a reader that encodes large base64 strings as they are sent (json_body).
+        data = json_bytes(body)
         with translated_errors(self._host):
             response = self._session.post(
                 url,
-                json=body,
+                data=data,
                 headers={**self._headers, **(headers or {})},
                 timeout=timeout or self._timeout,
                 stream=stream,

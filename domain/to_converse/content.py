@@ -36,11 +36,23 @@ def cache_point(control: a.CacheControl | None) -> tuple[c.CachePointContent, ..
 
 
 def decode_base64(data: str, field: str) -> bytes:
-    """Strictly decoded base64; raises ``InvalidRequestError`` naming ``field``."""
+    """Strictly decoded base64; raises ``InvalidRequestError`` naming ``field``.
+
+    Canonical text (what encoding the bytes again would give) is kept with them as a
+    ``Base64Blob``, so it can be sent on as it came instead of encoded a second time.
+    """
     try:
-        return base64.b64decode(data, validate=True)
+        decoded = base64.b64decode(data, validate=True)
     except (binascii.Error, ValueError) as error:
         raise InvalidRequestError(f"{field}: invalid base64 data") from error
+    return c.Base64Blob(decoded, data) if _canonical(decoded, data) else decoded
+
+
+def _canonical(decoded: bytes, text: str) -> bool:
+    # Strict decoding already refused other characters and bad padding; only the unused
+    # bits of the last group may differ from a fresh encoding ("QR==" decodes as "QQ==").
+    tail = len(decoded) % 3 or 3
+    return not decoded or base64.b64encode(decoded[-tail:]).decode("ascii") == text[-4:]
 
 
 def convert_image(block: a.ImageBlock, where: str) -> c.ImageContent:

@@ -15,6 +15,22 @@ import attrs
 Blob = bytes
 
 
+class Base64Blob(bytes):
+    """Blob bytes that keep the base64 text they came as (canonical, standard alphabet).
+
+    The wire may send ``base64`` as it is rather than encode the bytes again: for a large
+    image that is one copy of the text fewer.
+    """
+
+    base64: str
+
+    def __new__(cls, data: bytes, base64: str) -> Base64Blob:
+        """The bytes ``data``, remembering ``base64``, their exact encoding."""
+        blob = super().__new__(cls, data)
+        blob.base64 = base64
+        return blob
+
+
 @attrs.frozen(kw_only=True)
 class CachePoint:
     """Where a cached prompt prefix ends; ``ttl`` as in Anthropic's ``cache_control``."""
