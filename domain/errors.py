@@ -11,6 +11,7 @@ shown to users, so they never hold secrets, prompt text or base64 data::
     ├── ForbiddenRequestError         403 permission_error
     ├── ModelNotFoundError            404 not_found_error
     ├── ProxyBusyError                429 rate_limit_error, retry-after (stream limit, body budget)
+    ├── ShuttingDownError             503 api_error, retry-after (the server is stopping)
     ├── ConfigError                   (start-up only: one line, exit status 2)
     └── UpstreamError                 Nexus failed to serve the request
         ├── UpstreamRejectedError     400 invalid_request_error (Nexus's 400, reworded)
@@ -59,6 +60,10 @@ class ModelNotFoundError(ProxyError):
 
 class ProxyBusyError(ProxyError):
     """The proxy serves as many streams, or holds as many request bytes, as it allows."""
+
+
+class ShuttingDownError(ProxyError):
+    """The server began to stop while the request was pending."""
 
 
 class UpstreamError(ProxyError):

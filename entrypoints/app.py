@@ -11,7 +11,7 @@ import falcon
 import falcon.asgi
 
 from adapters.http import errors
-from adapters.http.disconnect import DisconnectSignal
+from adapters.http.disconnect import DisconnectSignal, ShutdownSignal
 from adapters.http.http_version import HttpVersionGuard
 from adapters.http.local_only import LocalOnly
 from adapters.http.request_context import RequestContext
@@ -39,11 +39,14 @@ def create_app(
     runner: BlockingRunner | None = None,
     short_runner: BlockingRunner | None = None,
     ping_interval: float = 15.0,
+    shutdown: ShutdownSignal | None = None,
 ) -> Any:
     """Build the ASGI application around ``gateway`` (a fake in tests).
 
     ``runner`` is the pool for streams and other Nexus calls, ``short_runner`` the one
     for short work (parsing, translation, counting); tests pass them to watch them.
+    Once ``shutdown`` begins, open streams end with an error event and pending calls
+    answer 503.
     """
     catalog = ModelCatalog(
         main=settings.model,
@@ -86,11 +89,14 @@ def create_app(
             budget=budget,
             ping_interval=ping_interval,
             idle_limit=settings.stream_idle_limit,
+            shutdown=shutdown,
         ),
     )
     app.add_route(
         "/v1/messages/count_tokens",
-        CountTokensResource(relay=relay, runner=short, max_body_bytes=settings.max_body_bytes, budget=budget),
+        CountTokensResource(
+            relay=relay, runner=short, max_body_bytes=settings.max_body_bytes, budget=budget, shutdown=shutdown
+        ),
     )
     # Falcon raises on an HTTP version it does not know (h11 lets "HTTP/2.0" through).
     return HttpVersionGuard(DisconnectSignal(app))
@@ -129,8 +135,12 @@ def map_large_buffers() -> None:
     mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)
 
 
-def build_app(settings: Settings) -> Any:
-    """Build the ASGI application that talks to the real AI Nexus."""
+def build_app(settings: Settings, shutdown: ShutdownSignal | None = None) -> Any:
+    """Build the ASGI application that talks to the real AI Nexus.
+
+    When ``shutdown`` begins, every connection to Nexus is shut down too, which ends the
+    calls still waiting for an answer.
+    """
     map_large_buffers()
     gateway = RequestsConverseGateway(
         endpoint_url=settings.endpoint_url,
@@ -140,4 +150,6 @@ def build_app(settings: Settings) -> Any:
         # Every stream and every short call (a count) may hold a connection at once.
         pool_size=settings.max_streams + settings.worker_threads,
     )
-    return create_app(settings, gateway)
+    if shutdown is not None:
+        shutdown.on_begin(gateway.close)
+    return create_app(settings, gateway, shutdown=shutdown)

@@ -28,7 +28,7 @@ from domain.errors import ConfigError
 from entrypoints import argv, claude_settings, config, launch, preflight, shells
 from entrypoints.argv import Prompted, Short
 from entrypoints.logs import configure_logging
-from entrypoints.settings import Settings
+from entrypoints.server import serve
 
 NAME = "nexus-claude-api"
 # What `config set --api-key` receives when the key is to be asked for (argv.Prompted).
@@ -40,25 +40,6 @@ KEY_FLAG_WARNING = (
 _EXIT_CONFIG_ERROR = 2
 _TRUE = ("true", "yes", "on", "1")
 _FALSE = ("false", "no", "off", "0")
-
-
-def serve(settings: Settings) -> None:
-    """Run the proxy in the foreground until interrupted (Ctrl-C)."""
-    # Imported here so `config` commands and early failures stay fast and do not
-    # depend on the server stack.
-    import uvicorn
-
-    from entrypoints.app import build_app
-
-    uvicorn.run(
-        build_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_config=None,  # logging is ours: see entrypoints/logs.py
-        access_log=settings.verbose,
-        # Open streams must not keep Ctrl-C waiting forever.
-        timeout_graceful_shutdown=5,
-    )
 
 
 @contextlib.contextmanager

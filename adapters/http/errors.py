@@ -21,6 +21,7 @@ ERROR_TABLE: dict[type[errors.ProxyError], tuple[int, str]] = {
     errors.ForbiddenRequestError: (403, "permission_error"),
     errors.ModelNotFoundError: (404, "not_found_error"),
     errors.ProxyBusyError: (429, "rate_limit_error"),
+    errors.ShuttingDownError: (503, "api_error"),
     errors.UpstreamRejectedError: (400, "invalid_request_error"),
     errors.UpstreamAuthError: (403, "permission_error"),
     errors.UpstreamNotFoundError: (404, "not_found_error"),

@@ -19,7 +19,7 @@ import falcon.asgi
 
 from adapters.http.anthropic_wire import structure_request, unstructure
 from adapters.http.body import parse_json, read_body
-from adapters.http.disconnect import disconnect_event
+from adapters.http.disconnect import ShutdownSignal, disconnect_event, shutting_down_error, unless_stopping
 from adapters.http.json_limits import to_json_bytes
 from adapters.http.sse import stream_events
 from adapters.http.threads import BlockingRunner, ByteBudget, Slot, StreamSlots
@@ -78,6 +78,12 @@ def body_size(req: falcon.asgi.Request, limit: int) -> int:
     return limit if length is None else min(length, limit)
 
 
+def _refuse_if_stopping(shutdown: ShutdownSignal | None) -> None:
+    # A request on a kept-alive connection may still arrive while the server stops.
+    if shutdown is not None and shutdown.begun:
+        raise shutting_down_error()
+
+
 def take_slot(slots: StreamSlots) -> Slot:
     """A place among the streams and long calls, or a 429 telling the client to retry."""
     slot = slots.try_take()
@@ -128,6 +134,7 @@ class MessagesResource:
     budget: ByteBudget
     ping_interval: float = 15.0
     idle_limit: float = 120.0
+    shutdown: ShutdownSignal | None = None
     auto_mode_notice: OnceNotice = attrs.field(factory=lambda: OnceNotice(AUTO_MODE_WARNING))
 
     def _decode(self, body: list[bytes], beta_header: str) -> Prepared:
@@ -147,16 +154,19 @@ class MessagesResource:
     async def on_post(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         """Answer one message: whole JSON, or SSE opened only once Nexus has accepted it."""
         # The body counts against the budget until Nexus has taken the request.
+        _refuse_if_stopping(self.shutdown)
         with self.budget.hold(body_size(req, self.max_body_bytes)):
             prepared = await self._prepared(req)
             slot = take_slot(self.slots)
             if not prepared.request.stream:
-                message = await self.runner.run(_released_after(slot, self.relay.create), prepared)
+                call = self.runner.submit(_released_after(slot, self.relay.create), prepared)
+                message = await unless_stopping(call, self.shutdown)
                 # Not resp.media: Falcon's encoder fails on a lone surrogate Nexus sent.
                 resp.data = to_json_bytes(unstructure(message))
                 return
             # From here the slot is the stream's: sse.stream_events releases it at the end.
-            stream = await self.runner.run(_released_on_failure(slot, self.relay.open_stream), prepared)
+            opening = self.runner.submit(_released_on_failure(slot, self.relay.open_stream), prepared)
+            stream = await unless_stopping(opening, self.shutdown)
         resp.set_header("Cache-Control", "no-cache")
         resp.set_header("X-Accel-Buffering", "no")
         resp.sse = stream_events(
@@ -167,6 +177,7 @@ class MessagesResource:
             request_id=req.context.request_id,
             idle_limit=self.idle_limit,
             slot=slot,
+            shutdown=self.shutdown,
         )
 
 
@@ -178,6 +189,7 @@ class CountTokensResource:
     runner: BlockingRunner
     max_body_bytes: int
     budget: ByteBudget
+    shutdown: ShutdownSignal | None = None
 
     def _count(self, data: bytes, beta_header: str) -> int:
         prepared = self.relay.prepare(decode_request(data, beta_header), counting=True)
@@ -185,9 +197,11 @@ class CountTokensResource:
 
     async def on_post(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         """Answer ``{"input_tokens": n}``: Nexus's count, or the local estimate."""
+        _refuse_if_stopping(self.shutdown)
         with self.budget.hold(body_size(req, self.max_body_bytes)):
             data = await read_body(req, self.max_body_bytes)
-            count = await self.runner.run(self._count, data, req.get_header("anthropic-beta", default=""))
+            counting = self.runner.submit(self._count, data, req.get_header("anthropic-beta", default=""))
+            count = await unless_stopping(counting, self.shutdown)
         resp.media = {"input_tokens": count}
 
 

@@ -21,6 +21,7 @@ from typing import Any
 from falcon.asgi import SSEvent
 
 from adapters.http.anthropic_wire import unstructure
+from adapters.http.disconnect import ShutdownSignal, shutting_down_error
 from adapters.http.errors import classify
 from adapters.http.json_limits import to_json_bytes
 from adapters.http.threads import BlockingRunner, Slot
@@ -90,6 +91,15 @@ def _consume(future: asyncio.Future[Any]) -> None:
         future.exception()  # a read failing after close() is expected, not news
 
 
+def _stopping(shutdown: ShutdownSignal | None) -> bool:
+    # The flag, not the waiter: the waiter is woken a loop turn after the flag is set.
+    return shutdown is not None and shutdown.begun
+
+
+async def _wait(step: asyncio.Future[Any], watched: set[asyncio.Future[Any]], timeout: float) -> None:
+    await asyncio.wait({step, *watched}, timeout=max(timeout, 0), return_when=asyncio.FIRST_COMPLETED)
+
+
 async def stream_events(
     stream: MessageStream,
     *,
@@ -99,19 +109,22 @@ async def stream_events(
     request_id: str,
     idle_limit: float = 120.0,
     slot: Slot | None = None,
+    shutdown: ShutdownSignal | None = None,
 ) -> AsyncIterator[SSEvent]:
     """The SSE events of a message stream, with pings while Nexus is silent.
 
     Each batch is read in the thread pool; the client leaving closes the upstream at
     once rather than after Nexus's next event, and ``idle_limit`` seconds without a
-    batch from Nexus end the stream with a ``timeout_error`` event. ``slot`` (the
-    stream's place under the stream limit) is released once the last read is over.
+    batch from Nexus end the stream with a ``timeout_error`` event, as the server
+    stopping (``shutdown``) ends it with an ``api_error``. ``slot`` (the stream's place
+    under the stream limit) is released once the last read is over.
     """
     # This generator owns the stream: ``with`` closes the upstream however it ends,
     # client gone or Falcon closing the generator included.
     with stream:
         reader = _Reader(stream, slot)
         gone: asyncio.Future[Any] = asyncio.ensure_future(disconnected.wait())
+        stopping = shutdown.waiter() if shutdown is not None else asyncio.get_running_loop().create_future()
         step: asyncio.Future[list[a.StreamEvent] | None] | None = None
         loop = asyncio.get_running_loop()
         started, sent = time.perf_counter(), 0
@@ -120,10 +133,13 @@ async def stream_events(
                 step = runner.submit(reader.read)
                 deadline = loop.time() + idle_limit
                 while not step.done():
-                    wait = min(ping_interval, deadline - loop.time())
-                    await asyncio.wait({step, gone}, timeout=max(wait, 0), return_when=asyncio.FIRST_COMPLETED)
+                    await _wait(step, {gone, stopping}, min(ping_interval, deadline - loop.time()))
                     if gone.done():
                         log.info("client left stream %s; closing upstream", request_id)
+                        return
+                    if _stopping(shutdown):
+                        log.info("stream %s ended: the server is stopping", request_id)
+                        yield sse(error_event(shutting_down_error()))
                         return
                     if step.done():
                         break
@@ -136,7 +152,8 @@ async def stream_events(
                     batch = step.result()
                 except Exception as error:  # after the first byte, errors travel in-band
                     log.info("stream %s failed: %s", request_id, type(error).__name__)
-                    yield sse(error_event(error))
+                    # Stopping closes Nexus's sockets too: say why the read failed.
+                    yield sse(error_event(shutting_down_error() if _stopping(shutdown) else error))
                     return
                 if batch is None:
                     return
@@ -146,6 +163,7 @@ async def stream_events(
         finally:
             log.debug("stream %s ended: %d events in %.0f ms", request_id, sent, (time.perf_counter() - started) * 1000)
             gone.cancel()
+            stopping.cancel()
             reader.end()
-            if step is not None and not step.done():
+            if step is not None:  # done or not, its outcome may be unread
                 step.add_done_callback(_consume)

@@ -14,6 +14,7 @@ import truststore
 from requests.adapters import HTTPAdapter
 
 from adapters.nexus import converse_wire
+from adapters.nexus.connections import OpenConnections, track
 from adapters.nexus.errors import error_from_response, redirect_error, translated_errors
 from adapters.nexus.json_body import json_bytes
 from adapters.nexus.stream import RequestsConverseStream
@@ -125,7 +126,23 @@ class RequestsConverseGateway:
         # would stall Claude Code's /context, which has a local estimate to fall back on.
         self._count_timeout = (connect_timeout, count_timeout)
         self._session = _session(pool_size, api_key, self._base, os.environ if environ is None else environ)
+        self._connections = OpenConnections()
+        for adapter in {id(a): a for a in self._session.adapters.values()}.values():
+            assert isinstance(adapter, HTTPAdapter)  # _session mounts nothing else
+            track(adapter.poolmanager, self._connections)
+            for proxy in set(self._session.proxies.values()):
+                track(adapter.proxy_manager_for(proxy), self._connections)
         self._secrets = (api_key,)  # scrubbed from every message Nexus sends back
+
+    def close(self) -> None:
+        """End every call in flight now (their sockets shut down) and close the pool.
+
+        For shutdown: a call still waiting for Nexus's first byte fails at once, rather
+        than holding its thread (and the process's exit) until the read timeout.
+        """
+        shut = self._connections.shut_all()
+        self._session.close()
+        log.debug("nexus: %d connection(s) shut down", shut)
 
     def _post(
         self,
