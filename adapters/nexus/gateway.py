@@ -12,6 +12,7 @@ from urllib.parse import quote, urlsplit
 import requests
 import truststore
 from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from adapters.nexus import converse_wire
 from adapters.nexus.connections import OpenConnections, track
@@ -38,6 +39,14 @@ class BearerAuth(requests.auth.AuthBase):
     def __repr__(self) -> str:
         return "BearerAuth(<redacted>)"
 
+
+# Once, on a fresh connection, when the connection could not be made (connect errors,
+# refused or reset before a byte of the request was written). A pooled connection found
+# dropped when taken from the pool is replaced by urllib3 itself before anything is sent.
+# Never after bytes were written (read errors, whatever their cause: urllib3 cannot tell a
+# keep-alive connection Nexus dropped from one that took the request and died), nor on
+# any status.
+FRESH_CONNECTION_RETRY = Retry(total=1, connect=1, read=0, status=0, other=0, redirect=0)
 
 # A CA bundle named here replaces the OS trust store, as these variables promise elsewhere.
 CA_BUNDLE_VARS = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE")
@@ -74,9 +83,9 @@ class TrustStoreAdapter(HTTPAdapter):
 def _session(pool_size: int, api_key: str, base_url: str, environ: Mapping[str, str]) -> requests.Session:
     session = requests.Session()
     bundle = next((environ[var] for var in CA_BUNDLE_VARS if environ.get(var)), None)
-    # One pool per host, wide enough for every concurrent stream; never retry a POST
-    # here, since a retried generation is billed twice.
-    pools: dict[str, Any] = {"pool_connections": 4, "pool_maxsize": pool_size, "max_retries": 0}
+    # One pool per host, wide enough for every concurrent stream; a POST is retried only
+    # where no byte of it can have reached Nexus, since a retried generation is billed twice.
+    pools: dict[str, Any] = {"pool_connections": 4, "pool_maxsize": pool_size, "max_retries": FRESH_CONNECTION_RETRY}
     adapter = HTTPAdapter(**pools) if bundle else TrustStoreAdapter(**pools)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
