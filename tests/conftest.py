@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.support.fake_gateway import FakeConverseGateway
 
+UNIT = Path(__file__).resolve().parent / "unit"
+
 if TYPE_CHECKING:
     from tests.support.fake_nexus import FakeNexus
 
 pytest_plugins = ["pytester"]
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """Two workers for a run with servers and Claude Code in it; none for the pure domain.
+
+    The unit tier runs in about a second in one process; starting workers would double it.
+    """
+    paths = [arg for arg in config.args if not arg.startswith("-")]
+    if paths and all(Path(arg).resolve().is_relative_to(UNIT) for arg in paths):
+        return 0
+    return min(2, os.cpu_count() or 1)
 
 
 @pytest.fixture
