@@ -44,7 +44,7 @@ def test_a_silent_upstream_ends_the_stream_with_timeout_error_and_is_closed() ->
 def test_pings_keep_the_client_waiting_until_the_idle_limit() -> None:
     gateway = FakeConverseGateway()
     _silent_after_first_delta(gateway)
-    app = create_app(Settings(api_key="k", stream_idle_limit=0.5), gateway, ping_interval=0.02)
+    app = create_app(Settings(api_key="k", stream_idle_limit=0.3), gateway, ping_interval=0.02)
     _, raw = post_raw(app, json.dumps(HELLO).encode())
     names = [name for name, _ in sse_frames(raw)]
     assert "ping" in names
