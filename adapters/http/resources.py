@@ -42,8 +42,11 @@ def _summary(prepared: Prepared, size: int) -> str:
     )
 
 
-def decode_request(data: bytes, beta_header: str) -> a.MessagesRequest:
-    """The request from its JSON body, with the ``anthropic-beta`` header's flags added."""
+def decode_request(data: bytes | list[bytes], beta_header: str) -> a.MessagesRequest:
+    """The request from its JSON body, with the ``anthropic-beta`` header's flags added.
+
+    A one-item list hands the body over: its bytes are freed once decoded.
+    """
     request = structure_request(parse_json(data))
     return attrs.evolve(request, betas=(*split_header([beta_header]), *request.betas))
 
@@ -139,7 +142,7 @@ class MessagesResource:
 
     def _decode(self, body: list[bytes], beta_header: str) -> Prepared:
         # Taken from the list, the body's bytes are freed once parsed, before translation.
-        request = decode_request(body.pop(), beta_header)
+        request = decode_request(body, beta_header)
         if request.safeguards:  # accepted, never forwarded, never logged
             self.auto_mode_notice.give()
         return self.relay.prepare(request)

@@ -51,6 +51,12 @@ def _is_block_tuple(tp: Any) -> bool:
     return get_origin(tp) is tuple and len(args) == 2 and _is_keyed_union(args[0])
 
 
+def _blob_text(data: bytes) -> str:
+    if isinstance(data, c.Base64Blob):
+        return data.base64
+    return base64.b64encode(data).decode("ascii")
+
+
 def make_converter() -> cattrs.Converter:
     """The Converse wire converter: every hook registered here, in one visible block.
 
@@ -85,7 +91,8 @@ def make_converter() -> cattrs.Converter:
         item = get_args(tp)[0]
         return lambda values, _: tuple(b for b in (converter.structure(v, item) for v in values) if b is not None)
 
-    converter.register_unstructure_hook(bytes, lambda data: base64.b64encode(data).decode("ascii"))
+    # A blob that still has its canonical base64 text goes out as that text, not encoded again.
+    converter.register_unstructure_hook(bytes, _blob_text)
     converter.register_structure_hook(bytes, lambda text, _: base64.b64decode(text))
     converter.register_unstructure_hook(tuple, list)
     converter.register_unstructure_hook_factory(attrs.has, unstructure_hook)
