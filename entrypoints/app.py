@@ -17,6 +17,7 @@ from adapters.http.local_only import LocalOnly
 from adapters.http.request_context import RequestContext
 from adapters.http.resources import CountTokensResource, HealthResource, MessagesResource, ModelsResource
 from adapters.http.threads import BlockingRunner, ByteBudget, StreamSlots
+from adapters.http.traffic import TrafficLog
 from adapters.nexus.gateway import RequestsConverseGateway
 from domain.errors import ConfigError
 from domain.ports import ConverseGateway
@@ -40,13 +41,14 @@ def create_app(
     short_runner: BlockingRunner | None = None,
     ping_interval: float = 15.0,
     shutdown: ShutdownSignal | None = None,
+    traffic: TrafficLog | None = None,
 ) -> Any:
     """Build the ASGI application around ``gateway`` (a fake in tests).
 
     ``runner`` is the pool for streams and other Nexus calls, ``short_runner`` the one
     for short work (parsing, translation, counting); tests pass them to watch them.
     Once ``shutdown`` begins, open streams end with an error event and pending calls
-    answer 503.
+    answer 503. ``traffic`` receives one line per message request and keeps the totals.
     """
     catalog = ModelCatalog(
         main=settings.model,
@@ -62,7 +64,7 @@ def create_app(
     short = short_runner or BlockingRunner(max_workers=settings.worker_threads, name="nexus-short")
     slots = StreamSlots(settings.max_streams)
     budget = ByteBudget(max(settings.body_budget_bytes, settings.max_body_bytes))
-    middleware: list[Any] = [RequestContext(), _local_only(settings)]
+    middleware: list[Any] = [RequestContext(traffic), _local_only(settings)]
     app = falcon.asgi.App(middleware=middleware)
     app.req_options.strip_url_path_trailing_slash = True
     errors.install(app)
@@ -90,6 +92,7 @@ def create_app(
             ping_interval=ping_interval,
             idle_limit=settings.stream_idle_limit,
             shutdown=shutdown,
+            traffic=traffic,
         ),
     )
     app.add_route(
@@ -135,7 +138,7 @@ def map_large_buffers() -> None:
     mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)
 
 
-def build_app(settings: Settings, shutdown: ShutdownSignal | None = None) -> Any:
+def build_app(settings: Settings, shutdown: ShutdownSignal | None = None, traffic: TrafficLog | None = None) -> Any:
     """Build the ASGI application that talks to the real AI Nexus.
 
     When ``shutdown`` begins, every connection to Nexus is shut down too, which ends the
@@ -152,4 +155,4 @@ def build_app(settings: Settings, shutdown: ShutdownSignal | None = None) -> Any
     )
     if shutdown is not None:
         shutdown.on_begin(gateway.close)
-    return create_app(settings, gateway, shutdown=shutdown)
+    return create_app(settings, gateway, shutdown=shutdown, traffic=traffic)

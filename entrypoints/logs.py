@@ -14,6 +14,7 @@ from adapters.config_store import ensure_private_dir
 from domain.errors import ConfigError
 
 APP_LOGGER = "nexus_claude_api"
+TRAFFIC_LOGGER = f"{APP_LOGGER}.traffic"
 _HANDLER_PREFIX = "nexus-claude-api:"
 _MAX_BYTES = 5 * 1024 * 1024
 _BACKUPS = 3
@@ -95,7 +96,8 @@ def configure_logging(log_path: Path, verbose: bool, secrets: Iterable[str] = ()
     """
     redactor = RedactingFilter(secrets)
     console = logging.StreamHandler()
-    console.setLevel(logging.WARNING)
+    # Warnings, and the one line per request that says what the session spends.
+    console.addFilter(lambda record: record.levelno >= logging.WARNING or record.name == TRAFFIC_LOGGER)
     handlers: list[logging.Handler] = [_file_handler(log_path), console]
     root = logging.getLogger()
     _remove_own_handlers(root)

@@ -15,12 +15,14 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from types import FrameType
 from typing import Any
 
 from adapters.http.disconnect import ShutdownSignal
+from adapters.http.traffic import TrafficLog
 from entrypoints.settings import Settings
 
 log = logging.getLogger("nexus_claude_api")
@@ -76,8 +78,9 @@ def serve(settings: Settings) -> None:
     from entrypoints.app import build_app
 
     shutdown = ShutdownSignal()
+    traffic = TrafficLog()
     config = uvicorn.Config(
-        build_app(settings, shutdown),
+        build_app(settings, shutdown, traffic),
         host=settings.host,
         port=settings.port,
         log_config=None,  # logging is ours: see entrypoints/logs.py
@@ -85,3 +88,5 @@ def serve(settings: Settings) -> None:
         timeout_graceful_shutdown=GRACE,
     )
     _uvicorn_server()(config, shutdown).run()
+    # What the session spent, once the last stream has ended.
+    print(traffic.summary(), file=sys.stderr, flush=True)

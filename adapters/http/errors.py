@@ -54,6 +54,7 @@ def error_body(kind: str, message: str, request_id: str | None) -> dict[str, Any
 
 def _respond(req: falcon.asgi.Request, resp: falcon.asgi.Response, status: int, kind: str, message: str) -> None:
     resp.status = status
+    req.context.error_type = kind  # for the traffic log
     # Not resp.media: Falcon's encoder fails on a lone surrogate in a message from Nexus.
     resp.data = to_json_bytes(error_body(kind, message, getattr(req.context, "request_id", None)))
     resp.content_type = falcon.MEDIA_JSON

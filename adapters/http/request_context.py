@@ -9,6 +9,9 @@ from typing import Any
 
 import falcon.asgi
 
+from adapters.http.traffic import Exchange, TrafficLog
+from domain.vocab import anthropic as a
+
 log = logging.getLogger("nexus_claude_api.http")
 
 
@@ -18,7 +21,14 @@ def new_request_id() -> str:
 
 
 class RequestContext:
-    """Stamps ``request-id`` and logs method, path, status, size and time (never bodies)."""
+    """Stamps ``request-id`` and logs method, path, status, size and time (never bodies).
+
+    With a ``TrafficLog``, each ``/v1/messages`` answered whole (or refused) is recorded
+    there too; a stream that started records itself when it ends (``ObservedStream``).
+    """
+
+    def __init__(self, traffic: TrafficLog | None = None) -> None:
+        self._traffic = traffic
 
     async def process_request(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         """Give the request its id and start its clock."""
@@ -31,6 +41,7 @@ class RequestContext:
     ) -> None:
         """Stamp the id on the final response too, and log the request's one-line summary."""
         resp.set_header("request-id", req.context.request_id)
+        self._account(req, resp)
         elapsed_ms = (time.perf_counter() - req.context.started) * 1000
         log.debug(
             "%s %s %s %s bytes in %.0f ms (%s)",
@@ -40,4 +51,23 @@ class RequestContext:
             req.content_length or 0,
             elapsed_ms,
             req.context.request_id,
+        )
+
+    def _account(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
+        if self._traffic is None or req.path != "/v1/messages" or req.method != "POST":
+            return
+        if getattr(req.context, "streaming", False) and resp.status_code < 400:
+            return  # the stream records itself at its end
+        requested, upstream = getattr(req.context, "models", ("-", "-"))
+        self._traffic.record(
+            Exchange(
+                request_id=req.context.request_id,
+                requested_model=requested,
+                upstream_model=upstream,
+                streamed=bool(getattr(req.context, "streaming", False)),
+                status=resp.status_code,
+                total_s=time.perf_counter() - req.context.started,
+                usage=getattr(req.context, "usage", None) or a.Usage(),
+                error_type=getattr(req.context, "error_type", None),
+            )
         )

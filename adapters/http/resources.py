@@ -21,8 +21,10 @@ from adapters.http.anthropic_wire import structure_request, unstructure
 from adapters.http.body import parse_json, read_body
 from adapters.http.disconnect import ShutdownSignal, disconnect_event, shutting_down_error, unless_stopping
 from adapters.http.json_limits import to_json_bytes
+from adapters.http.observed_stream import ObservedStream
 from adapters.http.sse import stream_events
 from adapters.http.threads import BlockingRunner, ByteBudget, Slot, StreamSlots
+from adapters.http.traffic import StreamAccount, TrafficLog
 from domain.errors import InvalidRequestError, ProxyBusyError
 from domain.rules.betas import split_header
 from domain.rules.models import ModelCatalog
@@ -139,6 +141,7 @@ class MessagesResource:
     idle_limit: float = 120.0
     shutdown: ShutdownSignal | None = None
     auto_mode_notice: OnceNotice = attrs.field(factory=lambda: OnceNotice(AUTO_MODE_WARNING))
+    traffic: TrafficLog | None = None
 
     def _decode(self, body: list[bytes], beta_header: str) -> Prepared:
         # Taken from the list, the body's bytes are freed once parsed, before translation.
@@ -152,6 +155,8 @@ class MessagesResource:
         size = len(body[0])
         prepared = await self.short.run(self._decode, body, req.get_header("anthropic-beta", default=""))
         log.debug("messages %s %s", req.context.request_id, _summary(prepared, size))
+        req.context.models = (prepared.request.model, prepared.model.upstream_id)
+        req.context.streaming = prepared.request.stream
         return prepared
 
     async def on_post(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
@@ -164,12 +169,21 @@ class MessagesResource:
             if not prepared.request.stream:
                 call = self.runner.submit(_released_after(slot, self.relay.create), prepared)
                 message = await unless_stopping(call, self.shutdown)
+                req.context.usage = message.usage
                 # Not resp.media: Falcon's encoder fails on a lone surrogate Nexus sent.
                 resp.data = to_json_bytes(unstructure(message))
                 return
             # From here the slot is the stream's: sse.stream_events releases it at the end.
             opening = self.runner.submit(_released_on_failure(slot, self.relay.open_stream), prepared)
             stream = await unless_stopping(opening, self.shutdown)
+        if self.traffic is not None:
+            account = StreamAccount(
+                started=req.context.started,
+                requested_model=prepared.request.model,
+                upstream_model=prepared.model.upstream_id,
+                request_id=req.context.request_id,
+            )
+            stream = ObservedStream.of(stream, account, self.traffic)
         resp.set_header("Cache-Control", "no-cache")
         resp.set_header("X-Accel-Buffering", "no")
         resp.sse = stream_events(

@@ -88,3 +88,42 @@ class TrafficLog:
                 f"  cache hit ratio (cache read / all prompt tokens): {ratio}",
             ]
         )
+
+
+@attrs.define
+class StreamAccount:
+    """What one stream spent, gathered from its batches as they pass."""
+
+    started: float
+    requested_model: str
+    upstream_model: str
+    request_id: str
+    first_token_s: float | None = None
+    usage: a.Usage = attrs.field(factory=a.Usage)
+    done: bool = False
+
+    def seen(self, batch: list[a.StreamEvent]) -> None:
+        """Note the first content and the final usage in ``batch``."""
+        for event in batch:
+            if self.first_token_s is None and isinstance(event, a.ContentBlockDeltaEvent):
+                self.first_token_s = time.perf_counter() - self.started
+            elif isinstance(event, a.MessageDeltaEvent):
+                self.usage = event.usage
+            elif isinstance(event, a.MessageStopEvent):
+                self.done = True
+
+    def exchange(self, error_type: str | None) -> Exchange:
+        """The finished stream as an exchange; a stream cut short without an error was left."""
+        if error_type is None and not self.done:
+            error_type = "client_gone"
+        return Exchange(
+            request_id=self.request_id,
+            requested_model=self.requested_model,
+            upstream_model=self.upstream_model,
+            streamed=True,
+            status=200,
+            total_s=time.perf_counter() - self.started,
+            usage=self.usage,
+            first_token_s=self.first_token_s,
+            error_type=error_type,
+        )

@@ -1,4 +1,9 @@
-"""An open ConverseStream HTTP response, read as bytes arrive and decoded frame by frame."""
+"""An open ConverseStream HTTP response, read as bytes arrive and decoded frame by frame.
+
+A stream read to its end hands its connection back to the pool, so the next turn skips
+the TCP and TLS handshakes; one left early (client gone, failure, shutdown) is shut down,
+since unread bytes would poison the connection for the next request.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +32,7 @@ class RequestsConverseStream:
         self._host = host
         self._secrets = secrets  # scrubbed from exception frames' messages
         self._closed = False
+        self._whole = False  # the body was read to its end: the connection is reusable
 
     def _chunks(self) -> Iterator[bytes]:
         raw = self._response.raw
@@ -35,14 +41,20 @@ class RequestsConverseStream:
             # decoded, in case something between us and Bedrock compressed the stream.
             data = raw.read1(_READ_SIZE, decode_content=True)
             if not data:
+                self._whole = True
                 return
             yield data
 
     def __iter__(self) -> Iterator[c.StreamEvent]:
         try:
             with translated_errors(self._host):
-                for frame in decode_frames(self._chunks()):
+                chunks = self._chunks()
+                for frame in decode_frames(chunks):
                     event = _event(frame.headers, frame.payload, self._secrets)
+                    if isinstance(event, c.MetadataEvent):
+                        # Bedrock's last event: the body ends right after it. Read that end
+                        # now, in the reading thread, as the consumer stops at this event.
+                        _drain(chunks)
                     if event is not None:
                         yield event
         except UpstreamFailureError:
@@ -50,13 +62,26 @@ class RequestsConverseStream:
                 raise
 
     def close(self) -> None:
-        """Release the connection now; safe from another thread during a blocked read."""
+        """Release the connection now; safe from another thread during a blocked read.
+
+        A body read to its end goes back to the pool; any other is shut down, which
+        also wakes a reader blocked in ``recv()``.
+        """
         if self._closed:
             return
         self._closed = True
+        if self._whole:
+            self._response.raw.release_conn()
+            return
         with contextlib.suppress(ValueError, RuntimeError, OSError):
             self._response.raw.shutdown()  # wakes a reader blocked in recv()
         self._response.close()
+
+
+def _drain(chunks: Iterator[bytes]) -> None:
+    # Anything after the last event is not Bedrock's: the connection is not reused then.
+    for _ in chunks:
+        return
 
 
 def _event(headers: Any, payload: bytes, secrets: tuple[str, ...]) -> c.StreamEvent | None:

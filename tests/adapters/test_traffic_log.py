@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
 
 from adapters.http.traffic import Exchange, TrafficLog, line
 from domain.vocab import anthropic as a
+from entrypoints.app import create_app
+from entrypoints.settings import Settings
+from tests.support.fake_gateway import FakeConverseGateway
+from tests.support.in_process import post_raw, sse_frames
 
 STREAMED = Exchange(
     request_id="req_1",
@@ -47,3 +52,23 @@ def test_the_summary_counts_requests_errors_and_tokens(caplog: pytest.LogCapture
     assert "2 requests, errors: rate_limit_error 1" in summary
     assert "input 12, output 40, cache read 23800, cache write 100" in summary
     assert "cache hit ratio (cache read / all prompt tokens): 99.5%" in summary
+
+
+def test_the_real_app_records_each_message_request_without_contents(caplog: pytest.LogCaptureFixture) -> None:
+    traffic = TrafficLog()
+    gateway = FakeConverseGateway()
+    app = create_app(Settings(api_key="k"), gateway, traffic=traffic)
+    ask = {"model": "claude-fable-5-2", "max_tokens": 50, "messages": [{"role": "user", "content": "secret plan"}]}
+    with caplog.at_level(logging.INFO, logger="nexus_claude_api.traffic"):
+        assert post_raw(app, json.dumps(ask).encode())[0] == 200
+        status, raw = post_raw(app, json.dumps({**ask, "stream": True}).encode())
+        assert status == 200 and sse_frames(raw)[-1][0] == "message_stop"
+        assert post_raw(app, json.dumps({**ask, "max_tokens": "x"}).encode())[0] == 400
+    lines = [record.getMessage() for record in caplog.records]
+    assert len(lines) == 3
+    assert "claude-fable-5-2 -> claude-opus-4.6 whole 200 in=12 out=3" in lines[0]
+    assert "claude-fable-5-2 -> claude-opus-4.6 stream 200 in=20 out=2" in lines[1]
+    assert "first_token=" in lines[1] and "first_token=-" not in lines[1]
+    assert " 400 invalid_request_error " in lines[2]
+    assert not any("secret plan" in line for line in lines)
+    assert "3 requests, errors: invalid_request_error 1" in traffic.summary()
