@@ -1,0 +1,77 @@
+"""A stream read to its end gives its Nexus connection back to the pool; others close it."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import anthropic
+import pytest
+
+from tests.support.fake_nexus import (
+    FakeNexus,
+    Gate,
+    StreamException,
+    StreamReply,
+    block_delta,
+    message_start,
+    text_stream,
+)
+from tests.support.sse_client import post_stream, sse_events
+
+HELLO: dict[str, Any] = {
+    "model": "claude-opus-4.6",
+    "max_tokens": 256,
+    "messages": [{"role": "user", "content": "Say hello"}],
+}
+WAIT = 10
+
+
+@pytest.fixture
+def proxy_url(serve_proxy: Callable[..., str]) -> str:
+    return serve_proxy(read_timeout=5.0)
+
+
+def _streamed_text(client: anthropic.Anthropic) -> str:
+    with client.messages.stream(**HELLO) as stream:
+        return stream.get_final_text()
+
+
+def test_sequential_streams_share_one_nexus_connection(client: anthropic.Anthropic, fake_nexus: FakeNexus) -> None:
+    before = fake_nexus.connections_accepted
+    for i in range(5):
+        fake_nexus.enqueue(text_stream(f"turn {i}"))
+        assert _streamed_text(client) == f"turn {i}"
+    assert fake_nexus.connections_accepted - before == 1
+
+
+def test_a_stream_the_client_left_closes_its_connection(
+    proxy_url: str, client: anthropic.Anthropic, fake_nexus: FakeNexus
+) -> None:
+    fake_nexus.enqueue(text_stream("warm"))
+    assert _streamed_text(client) == "warm"
+    before = fake_nexus.connections_accepted
+    reply = StreamReply([message_start(), block_delta(0, {"text": "partial"}), Gate(threading.Event())])
+    fake_nexus.enqueue(reply)
+    response = post_stream(proxy_url, HELLO)
+    events = sse_events(response)
+    assert [next(events)[0] for _ in range(3)] == ["message_start", "content_block_start", "content_block_delta"]
+    response.close()
+    assert reply.client_closed.wait(WAIT), "Nexus never saw the connection close"
+    fake_nexus.enqueue(text_stream("after"))
+    assert _streamed_text(client) == "after"
+    # The pooled connection was the one left: the next stream needed a new one.
+    assert fake_nexus.connections_accepted - before == 1
+
+
+def test_a_failed_stream_does_not_go_back_to_the_pool(client: anthropic.Anthropic, fake_nexus: FakeNexus) -> None:
+    fake_nexus.enqueue(text_stream("warm"))
+    assert _streamed_text(client) == "warm"
+    before = fake_nexus.connections_accepted
+    fake_nexus.enqueue(StreamReply([message_start(), StreamException("throttlingException", "Rate exceeded")]))
+    with pytest.raises(anthropic.APIError):
+        _streamed_text(client)
+    fake_nexus.enqueue(text_stream("after"))
+    assert _streamed_text(client) == "after"
+    assert fake_nexus.connections_accepted - before == 1
