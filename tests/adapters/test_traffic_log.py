@@ -47,7 +47,10 @@ def test_the_summary_counts_requests_errors_and_tokens(caplog: pytest.LogCapture
     with caplog.at_level(logging.INFO, logger="nexus_claude_api.traffic"):
         traffic.record(STREAMED)
         traffic.record(failed)
-    assert [r.getMessage().split(" ", 1)[1][:16] for r in caplog.records] == ["claude-fable-5-2", "claude-opus-4.6 "]
+    assert [r.getMessage().split(" ", 1)[1][:16] for r in caplog.records if r.name.endswith("traffic")] == [
+        "claude-fable-5-2",
+        "claude-opus-4.6 ",
+    ]
     summary = traffic.summary()
     assert "2 requests, errors: rate_limit_error 1" in summary
     assert "input 12, output 40, cache read 23800, cache write 100" in summary
@@ -64,7 +67,7 @@ def test_the_real_app_records_each_message_request_without_contents(caplog: pyte
         status, raw = post_raw(app, json.dumps({**ask, "stream": True}).encode())
         assert status == 200 and sse_frames(raw)[-1][0] == "message_stop"
         assert post_raw(app, json.dumps({**ask, "max_tokens": "x"}).encode())[0] == 400
-    lines = [record.getMessage() for record in caplog.records]
+    lines = [r.getMessage() for r in caplog.records if r.name == "nexus_claude_api.traffic"]
     assert len(lines) == 3
     assert "claude-fable-5-2 -> claude-opus-4.6 whole 200 in=12 out=3" in lines[0]
     assert "claude-fable-5-2 -> claude-opus-4.6 stream 200 in=20 out=2" in lines[1]
