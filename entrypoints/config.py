@@ -40,7 +40,17 @@ _NUMBER_KEYS = ("connect_timeout", "read_timeout")
 _LIST_KEYS = ("beta_allowlist", "extra_betas", "allowed_hosts")
 # Written by `start` on the first bind beyond loopback; never shown by `config show`.
 TOKEN_KEY = "access_token"
-ADVANCED_KEYS = ("upstream_model_ids", "max_output_tokens", *_LIST_KEYS, *_NUMBER_KEYS, TOKEN_KEY)
+# Whole numbers of the serving machinery, each with the range it may take.
+_COUNT_LIMITS = {"max_streams": (1, 1024), "worker_threads": (1, 256), "body_budget_bytes": (1 << 20, 1 << 34)}
+ADVANCED_KEYS = (
+    "upstream_model_ids",
+    "max_output_tokens",
+    *_LIST_KEYS,
+    *_NUMBER_KEYS,
+    "stream_idle_limit",
+    *_COUNT_LIMITS,
+    TOKEN_KEY,
+)
 FILE_KEYS = (*BASIC_KEYS, *ADVANCED_KEYS)
 
 _log = logging.getLogger("nexus_claude_api.config")
@@ -216,7 +226,16 @@ def _is_token_map(value: Any) -> bool:
 # Seconds each timeout may be: above zero, finite, at most this (an hour of silence from
 # Nexus is already a dead connection; `1e999` in JSON is infinity, which requests would
 # pass on to the socket as "wait forever").
-TIMEOUT_LIMITS = {"connect_timeout": 300.0, "read_timeout": 3600.0}
+TIMEOUT_LIMITS = {"connect_timeout": 300.0, "read_timeout": 3600.0, "stream_idle_limit": 290.0}
+
+
+def _count_check(key: str) -> tuple[Callable[[Any], bool], str]:
+    low, high = _COUNT_LIMITS[key]
+
+    def check(value: Any) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+    return check, f"a whole number from {low} to {high}"
 
 
 def _seconds_check(key: str) -> tuple[Callable[[Any], bool], str]:
@@ -234,7 +253,8 @@ _FILE_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "upstream_model_ids": (_is_text_map, "an object of model id -> Nexus modelId strings"),
     "max_output_tokens": (_is_token_map, "an object of model id -> a whole number of tokens"),
     **{key: (_is_text_list, "a list of non-empty strings") for key in _LIST_KEYS},
-    **{key: _seconds_check(key) for key in _NUMBER_KEYS},
+    **{key: _seconds_check(key) for key in (*_NUMBER_KEYS, "stream_idle_limit")},
+    **{key: _count_check(key) for key in _COUNT_LIMITS},
     TOKEN_KEY: (lambda value: _is_word(value) and value.isascii(), "one word of plain ASCII characters"),
 }
 
@@ -251,9 +271,12 @@ def _apply_advanced(stored: Mapping[str, Any], source: str, values: dict[str, An
         base = stored.get("beta_allowlist", DEFAULT_BETA_ALLOWLIST)
         merged = dict.fromkeys([*base, *stored.get("extra_betas", [])])
         values["beta_allowlist"], sources["beta_allowlist"] = tuple(merged), source
-    for key in _NUMBER_KEYS:
+    for key in (*_NUMBER_KEYS, "stream_idle_limit"):
         if key in stored:
             values[key], sources[key] = float(stored[key]), source
+    for key in _COUNT_LIMITS:
+        if key in stored:
+            values[key], sources[key] = int(stored[key]), source
     if "allowed_hosts" in stored:
         values["allowed_hosts"], sources["allowed_hosts"] = tuple(stored["allowed_hosts"]), source
     if TOKEN_KEY in stored:
