@@ -1,12 +1,14 @@
-"""Anthropic events as Server-Sent Events, straight from the upstream, never buffered.
+"""Anthropic events as Server-Sent Events, straight from the upstream, pipelined.
 
-The blocking upstream is stepped in the thread pool one batch at a time. While waiting
-we also watch the client: if it goes away the upstream is closed at once (its thread
-returns to the pool), and if Nexus is silent a ``ping`` keeps Claude Code's stall
-watchdog quiet. Pings alone would keep a dead upstream alive forever, so Nexus's silence
-is bounded too (``idle_limit``, below Claude Code's 300 s watchdog): past it the stream
-ends with a ``timeout_error``. After the first byte a failure can only be told as an
-``error`` event.
+One reader per stream runs the whole upstream in one pool thread, ahead of the client:
+it reads what Nexus sent, translates it and frames it as SSE bytes into a small bounded
+pipe (a slow client stops the reader, never makes the proxy hold a whole response). The
+loop is woken once per batch, not per event, and writes everything pending as one ASGI
+send. While waiting it also watches the client: if it goes away the upstream is closed at
+once, and if Nexus is silent a ``ping`` keeps Claude Code's stall watchdog quiet. Pings
+alone would keep a dead upstream alive forever, so Nexus's silence is bounded too
+(``idle_limit``, below Claude Code's 300 s watchdog): past it the stream ends with a
+``timeout_error``. After the first byte a failure can only be told as an ``error`` event.
 """
 
 from __future__ import annotations
@@ -31,11 +33,27 @@ from domain.vocab import anthropic as a
 
 log = logging.getLogger("nexus_claude_api.http")
 _PING = a.PingEvent(type="ping")
+# SSE bytes a reader may hold ahead of its client: many events per send, never a whole answer.
+PIPE_LIMIT = 64 * 1024
 
 
-def sse(event: a.StreamEvent) -> SSEvent:
-    """Named SSE event: Claude Code ignores data-only events and stops streaming."""
-    return SSEvent(event=event.type, data=to_json_bytes(unstructure(event), compact=True))
+def sse(event: a.StreamEvent) -> bytes:
+    """One named SSE event: Claude Code ignores data-only events and stops streaming."""
+    data = to_json_bytes(unstructure(event), compact=True)
+    return b"".join((b"event: ", event.type.encode(), b"\ndata: ", data, b"\n\n"))
+
+
+class Chunk(SSEvent):
+    """Many SSE events already framed, which Falcon's ``resp.sse`` sends as one body chunk."""
+
+    __slots__ = ("_framed",)
+
+    def __init__(self, framed: bytes) -> None:
+        self._framed = framed
+
+    def serialize(self, handler: Any = None) -> bytes:
+        """The framed bytes as they are."""
+        return self._framed
 
 
 def error_event(error: BaseException) -> a.ErrorEvent:
@@ -44,31 +62,114 @@ def error_event(error: BaseException) -> a.ErrorEvent:
     return a.ErrorEvent(type="error", error=a.ErrorDetail(type=kind, message=message))
 
 
-class _Reader:
-    """Steps the stream in the pool; hands the slot back once no read is left running.
+def idle_error(idle_limit: float) -> UpstreamTimeoutError:
+    """The error that ends a stream whose upstream stayed silent for ``idle_limit`` seconds."""
+    return UpstreamTimeoutError(f"AI Nexus sent nothing for {idle_limit:g} s; the stream was ended")
 
-    The slot goes back in the worker thread itself when a read outlives the stream (the
+
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
+class _Pipe:
+    """SSE bytes from the reading thread to the loop, at most about ``limit`` held at once.
+
+    The reader wakes the loop only when the loop waits for it (``waiter``): bytes written
+    while the loop is busy sending join the next chunk without another wake-up.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, limit: int) -> None:
+        self._loop = loop
+        self._limit = limit
+        self._lock = threading.Condition()
+        self._data = bytearray()
+        self._ended = self._closed = False
+        self._error: BaseException | None = None
+        self._waiter: asyncio.Future[None] | None = None
+
+    def put(self, data: bytes) -> bool:
+        """Add bytes, waiting while the pipe is full (reader thread); False once closed."""
+        with self._lock:
+            while len(self._data) >= self._limit and not self._closed:
+                self._lock.wait()
+            if self._closed:
+                return False
+            self._data += data
+            waiter, self._waiter = self._waiter, None
+        if waiter is not None:
+            self._loop.call_soon_threadsafe(_wake, waiter)
+        return True
+
+    def end(self, error: BaseException | None) -> None:
+        """No more bytes will come: the stream ended, or failed with ``error`` (reader thread)."""
+        with self._lock:
+            self._ended, self._error = True, error
+            waiter, self._waiter = self._waiter, None
+        if waiter is not None:
+            self._loop.call_soon_threadsafe(_wake, waiter)
+
+    def waiter(self) -> asyncio.Future[None] | None:
+        """A future the reader completes when it has something; None if it already has (loop)."""
+        with self._lock:
+            if self._data or self._ended:
+                return None
+            self._waiter = self._loop.create_future()
+            return self._waiter
+
+    def take(self) -> tuple[bytes, bool, BaseException | None]:
+        """Everything pending, whether the stream has ended, and how it failed if it did (loop)."""
+        with self._lock:
+            data = bytes(self._data)
+            self._data.clear()
+            self._lock.notify_all()
+            return data, self._ended, self._error
+
+    def close(self) -> None:
+        """The loop side is gone: a reader waiting for room stops (loop)."""
+        with self._lock:
+            self._closed = True
+            self._lock.notify_all()
+
+
+class _Reader:
+    """Steps the whole stream in one pool thread; hands the slot back once both sides are done.
+
+    The slot goes back in the worker thread itself when reading outlives the response (the
     client left mid-read), so it is free before that thread counts as idle.
     """
 
-    def __init__(self, stream: MessageStream, slot: Slot | None) -> None:
-        self._batches = iter(stream)
+    def __init__(self, stream: MessageStream, slot: Slot | None, pipe: _Pipe) -> None:
+        self._stream = stream
         self._slot = slot
+        self._pipe = pipe
         self._lock = threading.Lock()
         self._reading = self._ended = False
+        self.sent = 0
 
-    def read(self) -> list[a.StreamEvent] | None:
+    def run(self) -> None:
         with self._lock:
             if self._ended:
-                return None
+                return
             self._reading = True
         try:
-            return next(self._batches, None)
+            self._pump()
         finally:
             with self._lock:
                 self._reading, ended = False, self._ended
             if ended:
                 self._release()
+
+    def _pump(self) -> None:
+        try:
+            for batch in self._stream:
+                if not self._pipe.put(b"".join([sse(event) for event in batch])):
+                    return
+                self.sent += len(batch)
+        except Exception as error:  # after the first byte, errors travel in-band
+            self._pipe.end(error)
+        else:
+            self._pipe.end(None)
 
     def end(self) -> None:
         with self._lock:
@@ -79,11 +180,6 @@ class _Reader:
     def _release(self) -> None:
         if self._slot is not None:
             self._slot.release()
-
-
-def idle_error(idle_limit: float) -> UpstreamTimeoutError:
-    """The error that ends a stream whose upstream stayed silent for ``idle_limit`` seconds."""
-    return UpstreamTimeoutError(f"AI Nexus sent nothing for {idle_limit:g} s; the stream was ended")
 
 
 def _consume(future: asyncio.Future[Any]) -> None:
@@ -100,6 +196,15 @@ async def _wait(step: asyncio.Future[Any], watched: set[asyncio.Future[Any]], ti
     await asyncio.wait({step, *watched}, timeout=max(timeout, 0), return_when=asyncio.FIRST_COMPLETED)
 
 
+def _last(data: bytes, error: BaseException | None, shutdown: ShutdownSignal | None, request_id: str) -> bytes:
+    """The final chunk: what is pending, then the error event if the stream failed."""
+    if error is None:
+        return data
+    log.info("stream %s failed: %s", request_id, type(error).__name__)
+    # Stopping closes Nexus's sockets too: say why the read failed.
+    return data + sse(error_event(shutting_down_error() if _stopping(shutdown) else error))
+
+
 async def stream_events(
     stream: MessageStream,
     *,
@@ -111,59 +216,57 @@ async def stream_events(
     slot: Slot | None = None,
     shutdown: ShutdownSignal | None = None,
 ) -> AsyncIterator[SSEvent]:
-    """The SSE events of a message stream, with pings while Nexus is silent.
+    """The SSE events of a message stream, many to a chunk, with pings while Nexus is silent.
 
-    Each batch is read in the thread pool; the client leaving closes the upstream at
+    The stream is read in one pool thread; the client leaving closes the upstream at
     once rather than after Nexus's next event, and ``idle_limit`` seconds without a
     batch from Nexus end the stream with a ``timeout_error`` event, as the server
     stopping (``shutdown``) ends it with an ``api_error``. ``slot`` (the stream's place
-    under the stream limit) is released once the last read is over.
+    under the stream limit) is released once the reading is over.
     """
     # This generator owns the stream: ``with`` closes the upstream however it ends,
     # client gone or Falcon closing the generator included.
     with stream:
-        reader = _Reader(stream, slot)
-        gone: asyncio.Future[Any] = asyncio.ensure_future(disconnected.wait())
-        stopping = shutdown.waiter() if shutdown is not None else asyncio.get_running_loop().create_future()
-        step: asyncio.Future[list[a.StreamEvent] | None] | None = None
         loop = asyncio.get_running_loop()
-        started, sent = time.perf_counter(), 0
+        pipe = _Pipe(loop, PIPE_LIMIT)
+        reader = _Reader(stream, slot, pipe)
+        gone: asyncio.Future[Any] = asyncio.ensure_future(disconnected.wait())
+        stopping = shutdown.waiter() if shutdown is not None else loop.create_future()
+        started = time.perf_counter()
+        work = runner.submit(reader.run)
         try:
+            deadline = loop.time() + idle_limit
             while True:
-                step = runner.submit(reader.read)
-                deadline = loop.time() + idle_limit
-                while not step.done():
-                    await _wait(step, {gone, stopping}, min(ping_interval, deadline - loop.time()))
-                    if gone.done():
-                        log.info("client left stream %s; closing upstream", request_id)
-                        return
-                    if _stopping(shutdown):
-                        log.info("stream %s ended: the server is stopping", request_id)
-                        yield sse(error_event(shutting_down_error()))
-                        return
-                    if step.done():
-                        break
-                    if loop.time() >= deadline:
-                        log.info("stream %s: Nexus silent for %g s; closing upstream", request_id, idle_limit)
-                        yield sse(error_event(idle_error(idle_limit)))
-                        return
-                    yield sse(_PING)
-                try:
-                    batch = step.result()
-                except Exception as error:  # after the first byte, errors travel in-band
-                    log.info("stream %s failed: %s", request_id, type(error).__name__)
-                    # Stopping closes Nexus's sockets too: say why the read failed.
-                    yield sse(error_event(shutting_down_error() if _stopping(shutdown) else error))
+                waiter = pipe.waiter()
+                if waiter is not None:
+                    await _wait(waiter, {gone, stopping}, min(ping_interval, deadline - loop.time()))
+                if gone.done():
+                    log.info("client left stream %s; closing upstream", request_id)
                     return
-                if batch is None:
+                if _stopping(shutdown):
+                    log.info("stream %s ended: the server is stopping", request_id)
+                    yield Chunk(sse(error_event(shutting_down_error())))
                     return
-                for event in batch:
-                    sent += 1
-                    yield sse(event)
+                data, ended, error = pipe.take()
+                if ended:
+                    if last := _last(data, error, shutdown, request_id):
+                        yield Chunk(last)
+                    return
+                if data:
+                    deadline = loop.time() + idle_limit
+                    yield Chunk(data)
+                elif loop.time() >= deadline:
+                    log.info("stream %s: Nexus silent for %g s; closing upstream", request_id, idle_limit)
+                    yield Chunk(sse(error_event(idle_error(idle_limit))))
+                    return
+                else:
+                    yield Chunk(sse(_PING))
         finally:
-            log.debug("stream %s ended: %d events in %.0f ms", request_id, sent, (time.perf_counter() - started) * 1000)
+            log.debug(
+                "stream %s ended: %d events in %.0f ms", request_id, reader.sent, (time.perf_counter() - started) * 1000
+            )
             gone.cancel()
             stopping.cancel()
+            pipe.close()
             reader.end()
-            if step is not None:  # done or not, its outcome may be unread
-                step.add_done_callback(_consume)
+            work.add_done_callback(_consume)
