@@ -15,6 +15,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+import orjson
+
 # Deeper than any real request: Claude Code's own tool schemas, MCP schemas and tool
 # inputs nest well under 20 levels counting the body itself. README's API section says so.
 MAX_DEPTH = 64
@@ -108,6 +110,11 @@ def to_json_bytes(value: Any, *, compact: bool = False) -> bytes:
         value: JSON-ready data.
         compact: no spaces after separators (SSE data lines).
     """
+    if compact:
+        try:
+            return orjson.dumps(value)  # several times faster; compact is its only form
+        except (orjson.JSONEncodeError, TypeError):
+            pass  # a lone surrogate (or an integer past 64 bits): the careful path below
     separators = (",", ":") if compact else None
     text = json.dumps(value, ensure_ascii=False, separators=separators)
     try:

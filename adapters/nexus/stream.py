@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import orjson
 import requests
 
 from adapters.nexus import converse_wire
@@ -99,6 +100,10 @@ def _event(headers: Any, payload: bytes, secrets: tuple[str, ...]) -> c.StreamEv
 
 
 def _json(payload: bytes) -> Any:
+    try:
+        return orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        pass  # what orjson refuses and json reads: a lone surrogate, NaN, a huge integer
     try:
         return json.loads(payload)
     except ValueError as error:
