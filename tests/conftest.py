@@ -61,3 +61,9 @@ def fake_nexus(nexus_server: FakeNexus) -> Iterator[FakeNexus]:
     if invalid and not nexus_server.invalid_allowed:
         lines = [f"{r.operation} {r.path}: {error}" for r in invalid for error in r.errors]
         pytest.fail("fake Nexus received requests Bedrock would reject:\n" + "\n".join(lines))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest files first, so the two workers finish together rather than one waiting."""
+    heavy = {"test_fuzz.py"}
+    items.sort(key=lambda item: not (item.get_closest_marker("claude_code") or item.path.name in heavy))
