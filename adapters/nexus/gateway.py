@@ -82,7 +82,8 @@ class TrustStoreAdapter(HTTPAdapter):
 
 def _session(pool_size: int, api_key: str, base_url: str, environ: Mapping[str, str]) -> requests.Session:
     session = requests.Session()
-    bundle = next((environ[var] for var in CA_BUNDLE_VARS if environ.get(var)), None)
+    var = ca_bundle_var(environ)
+    bundle = environ[var] if var else None
     # One pool per host, wide enough for every concurrent stream; a POST is retried only
     # where no byte of it can have reached Nexus, since a retried generation is billed twice.
     pools: dict[str, Any] = {"pool_connections": 4, "pool_maxsize": pool_size, "max_retries": FRESH_CONNECTION_RETRY}
@@ -93,13 +94,19 @@ def _session(pool_size: int, api_key: str, base_url: str, environ: Mapping[str, 
     # for this endpoint, and a CA bundle. ~/.netrc is never consulted, so it cannot
     # replace the session-wide key.
     session.trust_env = False
-    session.proxies = dict(_environ_proxies(base_url, environ))
+    session.proxies = dict(environ_proxies(base_url, environ))
     session.verify = bundle or True
     session.auth = BearerAuth(api_key)
     return session
 
 
-def _environ_proxies(url: str, environ: Mapping[str, str]) -> Mapping[str, str]:
+def ca_bundle_var(environ: Mapping[str, str]) -> str | None:
+    """The CA bundle variable that overrides the OS trust store, if one is set."""
+    return next((var for var in CA_BUNDLE_VARS if environ.get(var)), None)
+
+
+def environ_proxies(url: str, environ: Mapping[str, str]) -> Mapping[str, str]:
+    """Proxies for ``url`` by scheme (``https``, ``all``...), NO_PROXY applied; lower case first."""
     names = ("https_proxy", "http_proxy", "all_proxy", "no_proxy")
     values = {name: environ.get(name) or environ.get(name.upper()) for name in names}
     proxies = {name.removesuffix("_proxy"): value for name, value in values.items() if value}

@@ -15,10 +15,9 @@ from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 import attrs
-import requests
 import truststore
 
-from adapters.nexus.gateway import CA_BUNDLE_VARS
+from adapters.nexus.gateway import ca_bundle_var, environ_proxies
 
 
 class ProbeError(Exception):
@@ -59,13 +58,9 @@ def first_hop(endpoint_url: str, environ: Mapping[str, str]) -> Hop:
 
 
 def _proxy_for(url: str, scheme: str, environ: Mapping[str, str]) -> str | None:
-    # As the gateway's session reads them: lower case first, NO_PROXY honoured.
-    def var(name: str) -> str | None:
-        return environ.get(name) or environ.get(name.upper())
-
-    if requests.utils.should_bypass_proxies(url, no_proxy=var("no_proxy")):
-        return None
-    return var(f"{scheme}_proxy") or var("all_proxy")
+    # Exactly as the gateway's session reads them.
+    proxies = environ_proxies(url, environ)
+    return proxies.get(scheme) or proxies.get("all")
 
 
 def resolve(host: str, port: int) -> tuple[str, ...]:
@@ -101,7 +96,7 @@ def tls_context(environ: Mapping[str, str]) -> tuple[ssl.SSLContext, str | None]
     Raises:
         ProbeError: a CA bundle variable names something that cannot be read.
     """
-    var = next((name for name in CA_BUNDLE_VARS if environ.get(name)), None)
+    var = ca_bundle_var(environ)
     if var is None:
         return truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT), None
     bundle = environ[var]
