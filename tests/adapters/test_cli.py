@@ -59,17 +59,6 @@ def served(monkeypatch) -> list[Settings]:
     return calls
 
 
-@pytest.fixture(autouse=True)
-def restore_logging():
-    yield
-    root = logging.getLogger()
-    for handler in list(root.handlers):
-        if (handler.get_name() or "").startswith("nexus-claude-api:"):
-            root.removeHandler(handler)
-            handler.close()
-    logging.getLogger("nexus_claude_api").setLevel(logging.NOTSET)
-
-
 def user_config(home: Path) -> Path:
     return home / ".config" / "nexus-claude-api" / "config.json"
 

@@ -13,7 +13,7 @@ import pytest
 from domain.errors import ConfigError
 from entrypoints.app import create_app
 from entrypoints.settings import Settings
-from tests.adapters.test_cli import home, restore_logging, run, served, user_config  # noqa: F401
+from tests.adapters.test_cli import home, run, served, user_config  # noqa: F401
 from tests.support.fake_gateway import FakeConverseGateway
 
 HELLO = {"model": "claude-opus-4.6", "max_tokens": 64, "messages": [{"role": "user", "content": "hi"}]}

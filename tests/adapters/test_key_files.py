@@ -14,7 +14,7 @@ import pytest
 from adapters import config_store
 from entrypoints import logs
 from entrypoints.logs import configure_logging
-from tests.adapters.test_cli import home, restore_logging, run, served, user_config, write_config  # noqa: F401
+from tests.adapters.test_cli import home, run, served, user_config, write_config  # noqa: F401
 
 
 def mode(path: Path) -> int:

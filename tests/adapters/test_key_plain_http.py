@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.adapters.test_cli import home, restore_logging, run, served, user_config, write_config  # noqa: F401
+from tests.adapters.test_cli import home, run, served, user_config, write_config  # noqa: F401
 
 PLAIN = "http://nexus.example:8080"
 

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from entrypoints import cli
-from tests.adapters.test_cli import home, restore_logging, run, served, user_config  # noqa: F401
+from tests.adapters.test_cli import home, run, served, user_config  # noqa: F401
 
 KEY = "nxk-from-the-prompt-0123456789"
 

@@ -11,7 +11,7 @@ from domain.errors import ConfigError
 from entrypoints.app import create_app
 from entrypoints.logs import configure_logging
 from entrypoints.settings import Settings
-from tests.adapters.test_cli import home, restore_logging, run, served, user_config  # noqa: F401
+from tests.adapters.test_cli import home, run, served, user_config  # noqa: F401
 from tests.support.fake_gateway import FakeConverseGateway
 
 

@@ -5,7 +5,6 @@ ours is written over its terminal. (tests/e2e/test_claude_command.py runs the re
 from __future__ import annotations
 
 import json
-import logging
 import socket
 import sys
 from pathlib import Path
@@ -50,16 +49,6 @@ def stand_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     script.chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
     return out
-
-
-@pytest.fixture(autouse=True)
-def restore_logging():
-    yield
-    root = logging.getLogger()
-    for handler in list(root.handlers):
-        if (handler.get_name() or "").startswith("nexus-claude-api:"):
-            root.removeHandler(handler)
-            handler.close()
 
 
 def run_main(*args: str) -> int | str | None:
