@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Protocol
 
+from domain.vocab import anthropic as a
 from domain.vocab import converse as c
 
 
@@ -42,3 +43,15 @@ class ConverseGateway(Protocol):
 
     def count_tokens(self, model_id: str, request: c.ConverseRequest) -> int:
         """The input token count Nexus's CountTokens gives for ``request``."""
+
+
+class AutoModeJudge(Protocol):
+    """Asks the Nexus model one classification question for auto mode's check.
+
+    The composition root builds it from the messages service (so the judge's request is
+    translated, sent and refused like any other) with a hard deadline: past it the call
+    raises ``UpstreamTimeoutError``; any other failure is an ``UpstreamError`` subclass.
+    """
+
+    def __call__(self, request: a.MessagesRequest) -> a.MessagesResponse:
+        """The judge's whole answer to ``request``."""

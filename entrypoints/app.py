@@ -7,15 +7,23 @@ import importlib.metadata
 from typing import Any
 from urllib.parse import urlsplit
 
+import attrs
 import falcon
 import falcon.asgi
 
 from adapters.http import errors
+from adapters.http.auto_mode_judge import TimedJudge
 from adapters.http.disconnect import DisconnectSignal, ShutdownSignal
 from adapters.http.http_version import HttpVersionGuard
 from adapters.http.local_only import LocalOnly
 from adapters.http.request_context import RequestContext
-from adapters.http.resources import CountTokensResource, HealthResource, MessagesResource, ModelsResource
+from adapters.http.resources import (
+    CountTokensResource,
+    HealthResource,
+    MessagesResource,
+    ModelsResource,
+    OnceNotice,
+)
 from adapters.http.threads import BlockingRunner, ByteBudget, StreamSlots
 from adapters.http.traffic import TrafficLog
 from adapters.nexus.gateway import RequestsConverseGateway
@@ -23,9 +31,15 @@ from domain.errors import ConfigError
 from domain.ports import ConverseGateway
 from domain.rules.loopback import is_loopback
 from domain.rules.models import MAX_OUTPUT_TOKENS, ModelCatalog
+from domain.services.auto_mode import AutoModeCheck
 from domain.services.counting import TokenCounter
 from domain.services.relay import MessageRelay
 from entrypoints.settings import Settings
+
+AUTO_MODE_ANSWERED = (
+    "auto mode's safety check: answered by this proxy with the Nexus model (auto_mode_check is on); "
+    "weaker than Anthropic's own check, and one extra Nexus call per response with tool calls"
+)
 
 
 def package_version() -> str:
@@ -59,6 +73,12 @@ def create_app(
     relay = MessageRelay(
         gateway=gateway, catalog=catalog, beta_allowlist=settings.beta_allowlist, counter=TokenCounter()
     )
+    notices: dict[str, OnceNotice] = {}
+    if settings.auto_mode_check:
+        # The judge asks through the plain relay: its own request is never checked.
+        judge = TimedJudge(relay=relay, traffic=traffic, timeout=settings.auto_mode_check_timeout)
+        relay = attrs.evolve(relay, auto_mode=AutoModeCheck(judge))
+        notices["auto_mode_notice"] = OnceNotice(AUTO_MODE_ANSWERED)
     # As wide as the stream limit: every admitted stream or call finds a thread at once.
     runner = runner or BlockingRunner(max_workers=settings.max_streams, name="nexus-stream")
     short = short_runner or BlockingRunner(max_workers=settings.worker_threads, name="nexus-short")
@@ -93,6 +113,7 @@ def create_app(
             idle_limit=settings.stream_idle_limit,
             shutdown=shutdown,
             traffic=traffic,
+            **notices,
         ),
     )
     app.add_route(

@@ -60,12 +60,23 @@ def main(args: Sequence[str], home: Path, cwd: Path, environ: Mapping[str, str])
     if program is None:
         print(INSTALL_HINT, file=sys.stderr)
         return EXIT_NOT_FOUND
+    flags, args = proxy_flags(args)
     store = JsonConfigStore(config.config_path(False, home, cwd))
-    settings, _ = config.resolve_settings({}, store, environ)
+    settings, _ = config.resolve_settings(flags, store, environ)
     secrets = [settings.api_key, settings.access_token or ""]
     configure_logging(config.log_path(False, home, cwd), settings.verbose, secrets=secrets)
     quiet_console()
     return run(settings, program, args, environ)
+
+
+AUTO_MODE_CHECK_FLAG = "--auto-mode-check"
+
+
+def proxy_flags(args: Sequence[str]) -> tuple[dict[str, bool], list[str]]:
+    """The proxy's own leading flag (``--auto-mode-check``), and Claude Code's arguments."""
+    if args[:1] == [AUTO_MODE_CHECK_FLAG]:
+        return {"auto_mode_check": True}, list(args[1:])
+    return {}, list(args)
 
 
 def quiet_console() -> None:
@@ -88,6 +99,8 @@ def run(settings: Settings, program: str, args: Sequence[str], environ: Mapping[
         env = {name: value for name, value in environ.items() if name not in _DROPPED}
         env |= launch.claude_code_env(served)
         _log.info("running Claude Code against %s", launch.local_base_url(served))
+        if settings.auto_mode_check:
+            _log.info("%s", launch.AUTO_MODE_LINE)
         status = run_child([program, *launch.CLAUDE_ARGS, *args], env)
         _log.info("Claude Code exited with status %d", status)
     return status

@@ -181,6 +181,7 @@ class Cli:
         verbose: Annotated[bool, Short("v")] = False,
         dev: bool = False,
         dry_run: bool = False,
+        auto_mode_check: bool = False,
     ) -> None:
         """Start the proxy alone (Ctrl-C stops it); `claude` runs Claude Code with it in one go.
 
@@ -204,11 +205,17 @@ class Cli:
             verbose: log request summaries at DEBUG (never keys or prompts).
             dev: use ./nexus-claude-api.local.json and ./logs/ instead of ~/.config.
             dry_run: check the configuration, print what start would do, and exit.
+            auto_mode_check: answer Claude Code's auto-mode safety check with the Nexus
+                model (this proxy's own check, weaker than Anthropic's; one extra Nexus
+                call per response with tool calls). Also `auto_mode_check: true` in the
+                config file.
         """
         with _exit_on_config_error():
             flags = {"host": host, "port": port, "endpoint_url": endpoint_url}
             flags |= {"api_key": api_key, "model": model, "small_model": small_model}
             flags |= {"verbose": _as_bool("verbose", verbose), "dev": _as_bool("dev", dev)}
+            # Off here means "as the config file says", so the file can turn it on for good.
+            flags["auto_mode_check"] = _as_bool("auto_mode_check", auto_mode_check) or None
             wanted = _as_bool("claude_code", claude_code)
             _start(flags, shell=_shell(shell) if wanted else None, dry_run=_as_bool("dry_run", dry_run))
 
@@ -216,7 +223,9 @@ class Cli:
         """Run Claude Code through AI Nexus: `claude ARGS`, with the proxy started and stopped around it.
 
         Every argument after `claude` goes to Claude Code unchanged, e.g.
-        `nexus-claude-api claude -p "fix the tests" --output-format json`.
+        `nexus-claude-api claude -p "fix the tests" --output-format json`, except a
+        leading `--auto-mode-check`: the proxy then answers auto mode's safety check
+        with the Nexus model (see `start --help`).
         The proxy takes a free loopback port and writes to its log file only;
         the exit status is Claude Code's.
         """

@@ -23,6 +23,7 @@ from domain.errors import ConfigError
 from domain.rules.betas import DEFAULT_BETA_ALLOWLIST
 from domain.rules.loopback import is_loopback
 from entrypoints.settings import (
+    AUTO_MODE_CHECK_CEILING,
     DEFAULT_ENDPOINT,
     DEFAULT_HOST,
     DEFAULT_MODEL,
@@ -36,7 +37,7 @@ KEY_ENV_VARS = ("NEXUS_API_KEY", "AWS_BEARER_TOKEN_BEDROCK")
 ENDPOINT_ENV_VAR = "NEXUS_ENDPOINT_URL"
 # The settings `config set` writes; the rest of FILE_KEYS are hand-edited extras.
 BASIC_KEYS = ("api_key", "endpoint_url", "model", "small_model")
-_NUMBER_KEYS = ("connect_timeout", "read_timeout")
+_NUMBER_KEYS = ("connect_timeout", "read_timeout", "auto_mode_check_timeout")
 _LIST_KEYS = ("beta_allowlist", "extra_betas", "allowed_hosts")
 # Written by `start` on the first bind beyond loopback; never shown by `config show`.
 TOKEN_KEY = "access_token"
@@ -50,6 +51,7 @@ ADVANCED_KEYS = (
     "stream_idle_limit",
     *_COUNT_LIMITS,
     TOKEN_KEY,
+    "auto_mode_check",
 )
 FILE_KEYS = (*BASIC_KEYS, *ADVANCED_KEYS)
 
@@ -176,6 +178,7 @@ def resolve_values(
     pick("endpoint_url", (f"env {ENDPOINT_ENV_VAR}", environ.get(ENDPOINT_ENV_VAR)))
     pick("model")
     pick("small_model")
+    pick("auto_mode_check")
     _apply_advanced(stored, in_file, values, sources)
     _apply_bind(flags, values, sources)
     _apply_defaults(values, sources)
@@ -226,7 +229,12 @@ def _is_token_map(value: Any) -> bool:
 # Seconds each timeout may be: above zero, finite, at most this (an hour of silence from
 # Nexus is already a dead connection; `1e999` in JSON is infinity, which requests would
 # pass on to the socket as "wait forever").
-TIMEOUT_LIMITS = {"connect_timeout": 300.0, "read_timeout": 3600.0, "stream_idle_limit": 290.0}
+TIMEOUT_LIMITS = {
+    "connect_timeout": 300.0,
+    "read_timeout": 3600.0,
+    "stream_idle_limit": 290.0,
+    "auto_mode_check_timeout": AUTO_MODE_CHECK_CEILING,
+}
 
 
 def _count_check(key: str) -> tuple[Callable[[Any], bool], str]:
@@ -256,6 +264,7 @@ _FILE_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
     **{key: _seconds_check(key) for key in (*_NUMBER_KEYS, "stream_idle_limit")},
     **{key: _count_check(key) for key in _COUNT_LIMITS},
     TOKEN_KEY: (lambda value: _is_word(value) and value.isascii(), "one word of plain ASCII characters"),
+    "auto_mode_check": (lambda value: isinstance(value, bool), "true or false"),
 }
 
 

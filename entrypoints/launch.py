@@ -110,11 +110,17 @@ def claude_code_env(settings: Settings) -> dict[str, str]:
         "API_TIMEOUT_MS": str(round(settings.read_timeout * 1000) + _TIMEOUT_MARGIN_MS),
         # No updates, telemetry, error reports, feature flags or start-up probe.
         "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
-        # Auto mode's safety check runs on Anthropic's server, which Bedrock cannot reach;
-        # this brings back Claude Code's own classifier (one or two extra model calls per
-        # checked action) instead of refusing every risky action.
-        "CLAUDE_CODE_AUTO_MODE_SERVER": "0",
+        **_auto_mode_variables(settings),
     }
+
+
+def _auto_mode_variables(settings: Settings) -> dict[str, str]:
+    if settings.auto_mode_check:
+        return {}  # the proxy answers the server-side check itself
+    # Auto mode's safety check runs on Anthropic's server, which Bedrock cannot reach;
+    # this brings back Claude Code's own classifier (one or two extra model calls per
+    # checked action) instead of refusing every risky action.
+    return {"CLAUDE_CODE_AUTO_MODE_SERVER": "0"}
 
 
 def claude_code_command(settings: Settings) -> str:
@@ -143,6 +149,12 @@ def command_block(settings: Settings, shell: str) -> list[str]:
     return [heading, "", shell_command(settings, shell)]
 
 
+AUTO_MODE_LINE = (
+    "auto mode: its safety check is answered by this proxy with the Nexus model "
+    "(auto_mode_check; weaker than Anthropic's own check, one extra Nexus call per response with tool calls)"
+)
+
+
 def start_banner(settings: Settings, log_path: Path, shell: str | None) -> str:
     """The lines ``start`` prints before serving.
 
@@ -158,6 +170,8 @@ def start_banner(settings: Settings, log_path: Path, shell: str | None) -> str:
         f"  access:   {access_line(settings)}",
         f"  log file: {log_path}",
     ]
+    if settings.auto_mode_check:
+        lines.append(f"  {AUTO_MODE_LINE}")
     if shell:
         lines += ["", *command_block(settings, shell), ""]
     else:
@@ -184,5 +198,12 @@ def dry_run_report(settings: Settings, sources: Mapping[str, str], config_file: 
             f"  log file:    {log_path}",
             f"  API key:     from {origin('api_key')}",
             f"  access:      {access_line(settings)}",
+            f"  auto mode:   {_auto_mode_report(settings, origin('auto_mode_check'))}",
         ]
     )
+
+
+def _auto_mode_report(settings: Settings, origin: str) -> str:
+    if not settings.auto_mode_check:
+        return "Claude Code's own check (CLAUDE_CODE_AUTO_MODE_SERVER=0); auto_mode_check is off"
+    return f"safety check answered by this proxy with the Nexus model (from {origin})"

@@ -16,6 +16,8 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4141
 # Claude Code gives up on a stream silent for 300 s; the proxy must end it first.
 STREAM_IDLE_CEILING = 290.0
+# The longest auto mode's check may take: it holds the end of a response, and the stream's idle limit.
+AUTO_MODE_CHECK_CEILING = 120.0
 
 
 def _redacted(value: str | None) -> str:
@@ -66,6 +68,13 @@ class Settings:
     access_token: str | None = attrs.field(default=None, repr=_redacted)
     # Host names served besides loopback ones and the bind address (a wide bind's own names).
     allowed_hosts: tuple[str, ...] = ()
+    # Answer auto mode's safety check with the Nexus model (domain/services/auto_mode.py);
+    # off by default: it is this proxy's own check, weaker than Anthropic's and unmeasured.
+    auto_mode_check: bool = False
+    # Past this the check is ``unavailable`` (``timeout``), and Claude Code refuses the call.
+    auto_mode_check_timeout: float = attrs.field(
+        default=30.0, validator=lambda _, a, v: _check_seconds(a.name, v, AUTO_MODE_CHECK_CEILING)
+    )
 
 
 class ConfigStore(Protocol):

@@ -26,7 +26,7 @@ class ObservedStream(MessageStream):
     @classmethod
     def of(cls, stream: MessageStream, account: StreamAccount, traffic: TrafficLog) -> ObservedStream:
         """Wrap ``stream`` (taking over its upstream) for ``account``."""
-        fields = {f.name: getattr(stream, f.name) for f in attrs.fields(MessageStream)}
+        fields = {str(f.alias): getattr(stream, f.name) for f in attrs.fields(MessageStream) if f.init}
         return cls(**fields, account=account, traffic=traffic)
 
     def __iter__(self) -> Iterator[list[a.StreamEvent]]:

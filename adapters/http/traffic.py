@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 from collections import Counter
+from typing import Literal
 
 import attrs
 
@@ -33,6 +34,8 @@ class Exchange:
     first_token_s: float | None = None
     # The Anthropic error type when the request failed (before or after the first byte).
     error_type: str | None = None
+    # ``check``: the proxy's own call for auto mode's check, not a client's request.
+    kind: Literal["message", "check"] = "message"
 
 
 def line(exchange: Exchange, at: float | None = None) -> str:
@@ -42,11 +45,17 @@ def line(exchange: Exchange, at: float | None = None) -> str:
     outcome = f"{exchange.status}" + (f" {exchange.error_type}" if exchange.error_type else "")
     return (
         f"{time.strftime('%H:%M:%S', time.localtime(at))} {exchange.requested_model} -> {exchange.upstream_model} "
-        f"{'stream' if exchange.streamed else 'whole'} {outcome} "
+        f"{_mode(exchange)} {outcome} "
         f"in={usage.input_tokens} out={usage.output_tokens} "
         f"cache_read={usage.cache_read_input_tokens} cache_write={usage.cache_creation_input_tokens} "
         f"first_token={first} total={exchange.total_s:.2f}s {exchange.request_id}"
     )
+
+
+def _mode(exchange: Exchange) -> str:
+    if exchange.kind == "check":
+        return "auto-mode-check"
+    return "stream" if exchange.streamed else "whole"
 
 
 class TrafficLog:
@@ -55,6 +64,7 @@ class TrafficLog:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._requests = 0
+        self._checks = 0
         self._errors: Counter[str] = Counter()
         self._tokens: Counter[str] = Counter()
 
@@ -63,7 +73,10 @@ class TrafficLog:
         log.info("%s", line(exchange))
         usage = exchange.usage
         with self._lock:
-            self._requests += 1
+            if exchange.kind == "check":
+                self._checks += 1
+            else:
+                self._requests += 1
             if exchange.error_type:
                 self._errors[exchange.error_type] += 1
             self._tokens.update(
@@ -77,17 +90,22 @@ class TrafficLog:
         """The session in a few lines: requests, errors by kind, tokens by kind, cache hits."""
         with self._lock:
             tokens, errors, requests = dict(self._tokens), dict(self._errors), self._requests
+            checks = self._checks
         prompt = tokens.get("input", 0) + tokens.get("cache_read", 0) + tokens.get("cache_write", 0)
         ratio = f"{tokens.get('cache_read', 0) / prompt:.1%}" if prompt else "-"
         shown_errors = ", ".join(f"{kind} {n}" for kind, n in sorted(errors.items())) or "none"
         return "\n".join(
             [
-                f"session: {requests} requests, errors: {shown_errors}",
+                f"session: {requests} requests{_checks(checks)}, errors: {shown_errors}",
                 f"  tokens: input {tokens.get('input', 0)}, output {tokens.get('output', 0)}, "
                 f"cache read {tokens.get('cache_read', 0)}, cache write {tokens.get('cache_write', 0)}",
                 f"  cache hit ratio (cache read / all prompt tokens): {ratio}",
             ]
         )
+
+
+def _checks(count: int) -> str:
+    return f" and {count} auto-mode checks by the proxy" if count else ""
 
 
 @attrs.define

@@ -17,6 +17,7 @@ from domain.rules.media import media_count
 from domain.rules.models import ModelCatalog, ResolvedModel
 from domain.rules.rejections import RequestSize, reword_rejection
 from domain.rules.token_estimate import estimate_tokens
+from domain.services.auto_mode import AutoModeCheck, Check, checked_batches, proposed_calls
 from domain.services.cooldown import Cooldown
 from domain.services.counting import TokenCounter
 from domain.services.fallback import call_with_fallback, sent_betas
@@ -73,8 +74,16 @@ class MessageStream:
     prepared: Prepared
     # The request that opened the upstream, after any fallback.
     sent: c.ConverseRequest | None = None
+    # Auto mode's check, when the proxy answers it for this request (services/auto_mode.py).
+    check: Check | None = None
+    _closed: bool = attrs.field(default=False, init=False)
 
     def __iter__(self) -> Iterator[list[a.StreamEvent]]:
+        if self.check is None:
+            return self._batches()
+        return checked_batches(self._batches(), self.check, abandoned=lambda: self._closed)
+
+    def _batches(self) -> Iterator[list[a.StreamEvent]]:
         try:
             yield [self.first]
             for event in self.upstream:
@@ -89,6 +98,7 @@ class MessageStream:
 
     def close(self) -> None:
         """Release the upstream connection now (idempotent)."""
+        self._closed = True
         self.upstream.close()
 
     def __enter__(self) -> MessageStream:
@@ -114,6 +124,8 @@ class MessageRelay:
     counter: TokenCounter
     # (model, optional field) pairs Nexus refused: left out for a while (services/fallback.py).
     fields_refused: Cooldown = attrs.field(factory=Cooldown)
+    # Set when the user turned ``auto_mode_check`` on: the proxy answers auto mode's check.
+    auto_mode: AutoModeCheck | None = None
 
     def prepare(self, request: a.MessagesRequest, *, counting: bool = False) -> Prepared:
         """Resolve the model and translate; raises the client's errors before any call."""
@@ -163,9 +175,15 @@ class MessageRelay:
     def create(self, prepared: Prepared) -> a.MessagesResponse:
         """One whole message from Nexus, in Anthropic's shape."""
         response, _ = self._call(prepared, self.gateway.converse)
-        return translate_response(
+        answer = translate_response(
             response, model=prepared.model.exposed_id, tool_names=prepared.translation.original_tool_names
         )
+        if (check := self._check_for(prepared)) is None:
+            return answer
+        return attrs.evolve(answer, safeguard_results=check(proposed_calls(answer)))
+
+    def _check_for(self, prepared: Prepared) -> Check | None:
+        return self.auto_mode.check_for(prepared.request) if self.auto_mode is not None else None
 
     def open_stream(self, prepared: Prepared) -> MessageStream:
         """Open the upstream stream now, so failures surface before the response starts."""
@@ -177,4 +195,5 @@ class MessageRelay:
             first=message_start(new_message_id(), prepared.model.exposed_id, estimate),
             prepared=prepared,
             sent=sent,
+            check=self._check_for(prepared),
         )

@@ -388,6 +388,49 @@ class MessagesRequest:
     betas: tuple[str, ...] = ()
 
 
+# --- auto mode's safety check (answered by the proxy when asked to) --------------------
+
+
+@attrs.frozen(kw_only=True)
+class CitedRule:
+    """The user's auto-mode rule that decided a verdict: ``auto_mode.soft_deny.<n>`` or ``.allow.<n>``."""
+
+    type: Literal["classifier_context"] = "classifier_context"
+    path: str
+
+
+@attrs.frozen(kw_only=True)
+class Verdict:
+    """The check's answer for one tool use: ``evaluated`` (with an outcome) or ``unavailable``.
+
+    ``unavailable`` carries a ``reason`` (``error``, ``timeout``, ``refused``,
+    ``input_unparsed``, ``input_too_long``); Claude Code refuses such a call.
+    """
+
+    type: Literal["evaluated", "unavailable"]
+    outcome: Literal["flagged", "not_flagged"] | None = None
+    explanation: str | None = None
+    cited_rule: CitedRule | None = None
+    reason: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class SafeguardStatus:
+    """``available`` with one verdict per tool use id, or ``unavailable`` for the whole check."""
+
+    type: Literal["available", "unavailable"]
+    tool_uses: dict[str, Verdict] | None = None
+    reason: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class SafeguardResult:
+    """One safeguard's result, as Claude Code reads it from ``safeguard_results``."""
+
+    type: Literal["dangerous_tool_use"] = "dangerous_tool_use"
+    status: SafeguardStatus
+
+
 # --- response --------------------------------------------------------------------------
 
 
@@ -433,6 +476,8 @@ class MessagesResponse:
     stop_reason: str | None
     stop_sequence: str | None
     usage: Usage
+    # Only when Claude Code asked for auto mode's check and the proxy answers it.
+    safeguard_results: tuple[SafeguardResult, ...] | None = None
 
 
 # --- stream events ---------------------------------------------------------------------
@@ -521,6 +566,8 @@ class StopInfo:
 
     stop_reason: str | None
     stop_sequence: str | None
+    # Auto mode's check, in the final ``message_delta`` when the proxy answers it.
+    safeguard_results: tuple[SafeguardResult, ...] | None = None
 
 
 @attrs.frozen(kw_only=True)
