@@ -206,7 +206,9 @@ def test_the_judge_sees_user_words_calls_and_clipped_untrusted_output_but_no_ass
     assert output["tool_use_id"] == "toolu_old" and len(output["data"]) < 700
     assert "ASSISTANT-PROSE" not in message.content
     assert [c["tool_use_id"] for c in view["proposed_calls"]] == ["toolu_1", "toolu_2"]
-    assert view["recently_refused"] == [{"tool_use_id": "toolu_old", "tool": "Bash", "input": {"command": "rm -rf build"}}]
+    assert view["recently_refused"] == [
+        {"tool_use_id": "toolu_old", "tool": "Bash", "input": {"command": "rm -rf build"}}
+    ]
     facts = view["facts"]
     assert facts["live_cwd"] == "/work/project" and facts["auto_mode"]["soft_deny"][1] == "push to main"
     assert facts["rules"]["deny"] == ["Bash(rm:*)"] and facts["git_state"] == {"branch": "main"}
@@ -274,15 +276,20 @@ def test_the_answer_reaches_the_client_before_the_judge_runs() -> None:
     assert order == ["content_block_start", "judged", "message_delta"]
 
 
+def _noted(into: list[Any], calls: tuple[ProposedCall, ...]) -> tuple[a.SafeguardResult, ...]:
+    into.append(calls)
+    return ()
+
+
 def test_unparseable_streamed_input_reaches_the_check_as_unparsed() -> None:
     batches: list[list[a.StreamEvent]] = [[tool_start(0, "toolu_a"), json_delta(0, '{"command": '), FINAL, END]]
     seen: list[tuple[ProposedCall, ...]] = []
-    list(checked_batches(iter(batches), lambda calls: seen.append(calls) or (), abandoned=lambda: False))
+    list(checked_batches(iter(batches), lambda calls: _noted(seen, calls), abandoned=lambda: False))
     assert seen == [(ProposedCall(id="toolu_a", name="Bash", input=None),)]
 
 
 def test_a_stream_the_client_left_is_not_judged() -> None:
     batches: list[list[a.StreamEvent]] = [[tool_start(0, "toolu_a"), stop(0), FINAL, END]]
     judged: list[object] = []
-    out = list(checked_batches(iter(batches), lambda calls: judged.append(calls) or (), abandoned=lambda: True))
+    out = list(checked_batches(iter(batches), lambda calls: _noted(judged, calls), abandoned=lambda: True))
     assert judged == [] and all(not isinstance(e, a.MessageDeltaEvent) for batch in out for e in batch)
