@@ -75,19 +75,29 @@ async def _validity_rows(rig: Rig) -> list[Row]:
     return [Row("upstream bodies Bedrock would refuse (botocore model)", str(len(problems)), "0", not problems)]
 
 
-async def _live_rows(rig: Rig, rounds: Rounds) -> list[Row]:
+# The figures measured against the running server, by the name ``--only`` takes.
+PARTS = ("memory", "sequential", "first_byte", "long", "concurrent")
+
+
+async def _live_rows(rig: Rig, rounds: Rounds, only: frozenset[str]) -> list[Row]:
     await _warm_up(rig)
-    rows = await memory_rows(rig)
-    rows += await sequential_rows(rig, rounds.sequential)
-    rows += await first_byte_rows(rig, rounds.first_byte)
-    rows += await long_stream_rows(rig, rounds.long_stream)
-    rows += await concurrent_rows(rig, rounds.concurrent)
+    rows = await memory_rows(rig) if "memory" in only else []
+    if "sequential" in only:
+        rows += await sequential_rows(rig, rounds.sequential)
+    if "first_byte" in only:
+        rows += await first_byte_rows(rig, rounds.first_byte)
+    if "long" in only:
+        rows += await long_stream_rows(rig, rounds.long_stream)
+    if "concurrent" in only:
+        rows += await concurrent_rows(rig, rounds.concurrent)
     rows.append(Row("    RSS at the end of the run", f"{rig.proxy.rss_kb() / 1024:.1f} MB"))
     return rows + await _validity_rows(rig)
 
 
-def run_all(rounds: Rounds, profile: bool) -> list[Row]:
-    extras = translation_rows() + cache_prefix_rows()  # in this process, before any server runs
+def run_all(rounds: Rounds, profile: bool, only: frozenset[str] = frozenset(PARTS)) -> list[Row]:
+    whole = only == frozenset(PARTS)
+    # In this process, before any server runs.
+    extras = translation_rows() + cache_prefix_rows() if whole else []
     startups: list[float] = []
     fake = FakeProcess()
     try:
@@ -99,14 +109,14 @@ def run_all(rounds: Rounds, profile: bool) -> list[Row]:
         startups.append(proxy.startup)
         try:
             rig = Rig(fake, proxy)
-            rows = asyncio.run(_live_rows(rig, rounds))
+            rows = asyncio.run(_live_rows(rig, rounds, only))
             if profile:
                 asyncio.run(profile_stream(rig))
         finally:
             proxy.close()
     finally:
         fake.close()
-    return rows + tls_rows(startups, fake.startup) + extras
+    return rows + (tls_rows(startups, fake.startup) if whole else []) + extras
 
 
 def _machine() -> str:
@@ -119,10 +129,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds")
     parser.add_argument("--profile", action="store_true", help="py-spy on the server during a 5,000-delta stream")
+    parser.add_argument(
+        "--only", default=",".join(PARTS), help=f"comma-separated figures against the server, of: {', '.join(PARTS)}"
+    )
     args = parser.parse_args()
+    only = frozenset(args.only.split(","))
+    if only - set(PARTS):
+        parser.error(f"--only takes {', '.join(PARTS)}")
     print(f"nexus-claude-api bench: {_machine()}", flush=True)
     start = time.perf_counter()
-    rows = run_all(QUICK if args.quick else FULL, args.profile)
+    rows = run_all(QUICK if args.quick else FULL, args.profile, only)
     print(render(rows))
     print(f"({time.perf_counter() - start:.0f} s; load average after: {os.getloadavg()[0]:.2f})")
     return 0 if all(row.passed is not False for row in rows) else 1

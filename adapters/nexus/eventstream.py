@@ -106,12 +106,55 @@ def _parse_headers(data: bytes) -> dict[str, Any]:
     return headers
 
 
-def _decode_message(message: memoryview, headers_length: int) -> Frame:
-    if zlib.crc32(message[:-4]) != _CRC.unpack_from(message, len(message) - 4)[0]:
-        raise _corrupt("message checksum mismatch")
-    headers_end = _PRELUDE.size + headers_length
-    headers = _parse_headers(bytes(message[_PRELUDE.size : headers_end]))
-    return Frame(headers=headers, payload=bytes(message[headers_end:-4]))
+# Frames of one stream repeat a few header sections byte for byte (``:event-type``,
+# ``:content-type``, ``:message-type``): each is parsed once and its read-only mapping shared.
+_HEADER_CACHE: dict[bytes, Mapping[str, Any]] = {}
+_HEADER_CACHE_SIZE = 256
+_HEADER_CACHE_BYTES = 512  # longer sections (rare, odd) are parsed every time
+
+
+def _headers(raw: bytes) -> Mapping[str, Any]:
+    headers = _HEADER_CACHE.get(raw)
+    if headers is None:
+        headers = types.MappingProxyType(_parse_headers(raw))
+        if len(raw) <= _HEADER_CACHE_BYTES and len(_HEADER_CACHE) < _HEADER_CACHE_SIZE:
+            _HEADER_CACHE[raw] = headers
+    return headers
+
+
+def _frame(headers: Mapping[str, Any], payload: bytes) -> Frame:
+    # A Frame without its converter's copy: ``headers`` is already a read-only mapping
+    # (shared by the frames whose header bytes are the same), so copying it per frame is waste.
+    frame = object.__new__(Frame)
+    object.__setattr__(frame, "headers", headers)
+    object.__setattr__(frame, "payload", payload)
+    return frame
+
+
+def _decode_all(view: memoryview, frames: list[Frame]) -> int:
+    """Decode the whole frames at the front of ``view`` into ``frames``; return the bytes used.
+
+    One pass over one view of the buffer: each frame's checksums run on slices of it, and
+    only its header bytes (the key to their parsed mapping) and its payload are copied out.
+    """
+    pos, size = 0, len(view)
+    while size - pos >= _PRELUDE.size:
+        total, headers_length, prelude_crc = _PRELUDE.unpack_from(view, pos)
+        prelude = zlib.crc32(view[pos : pos + 8])
+        if prelude != prelude_crc:
+            raise _corrupt("prelude checksum mismatch")
+        _check_prelude(total, headers_length)
+        end = pos + total
+        if end > size:
+            break
+        if zlib.crc32(view[pos + 8 : end - 4], prelude) != _CRC.unpack_from(view, end - 4)[0]:
+            raise _corrupt("message checksum mismatch")
+        headers_end = pos + _PRELUDE.size + headers_length
+        frames.append(
+            _frame(_headers(bytes(view[pos + _PRELUDE.size : headers_end])), bytes(view[headers_end : end - 4]))
+        )
+        pos = end
+    return pos
 
 
 class EventStreamDecoder:
@@ -123,49 +166,33 @@ class EventStreamDecoder:
 
     def __init__(self) -> None:
         self._buffer = bytearray()
-        self._start = 0  # decoded bytes at the front, dropped once per feed
         self._error: UpstreamFailureError | None = None
 
     def feed(self, data: bytes) -> list[Frame]:
         """Add bytes; return the frames they complete, in order. Raises UpstreamFailureError."""
         if self._error is not None:
             raise self._error
-        self._buffer += data
+        buffer = self._buffer
+        buffer += data
         frames: list[Frame] = []
         try:
-            while (frame := self._next_frame()) is not None:
-                frames.append(frame)
+            with memoryview(buffer) as view:
+                used = _decode_all(view, frames)
         except UpstreamFailureError as error:
             self._error = error
             if not frames:
                 raise
+            return frames
         # Once per call, not per frame: a chunk of many small frames is not copied per frame.
-        del self._buffer[: self._start]
-        self._start = 0
+        del buffer[:used]
         return frames
 
     def finish(self) -> None:
         """Declare the stream over; raise UpstreamFailureError if it stopped mid-frame."""
         if self._error is not None:
             raise self._error
-        if left := len(self._buffer) - self._start:
+        if left := len(self._buffer):
             raise _corrupt(f"the stream ended inside a frame ({left} bytes left over)")
-
-    def _next_frame(self) -> Frame | None:
-        start, buffer = self._start, self._buffer
-        if len(buffer) - start < _PRELUDE.size:
-            return None
-        total, headers_length, prelude_crc = _PRELUDE.unpack_from(buffer, start)
-        if zlib.crc32(buffer[start : start + 8]) != prelude_crc:
-            raise _corrupt("prelude checksum mismatch")
-        _check_prelude(total, headers_length)
-        if len(buffer) - start < total:
-            return None
-        # A view, so a large frame is copied once into its payload rather than sliced twice.
-        with memoryview(buffer)[start : start + total] as message:
-            frame = _decode_message(message, headers_length)
-        self._start = start + total
-        return frame
 
 
 def decode_frames(chunks: Iterable[bytes]) -> Iterator[Frame]:

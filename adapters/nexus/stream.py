@@ -8,6 +8,7 @@ since unread bytes would poison the connection for the next request.
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -23,6 +24,92 @@ from domain.errors import UpstreamFailureError
 from domain.vocab import converse as c
 
 _READ_SIZE = 64 * 1024
+# A chunk-size line longer than this is not HTTP/1.1 chunking (http.client allows 64 KB).
+_MAX_SIZE_LINE = 4096
+
+
+class _Dechunker:
+    """HTTP/1.1 chunked transfer coding, undone over reads of any size.
+
+    http.client's ``read1`` stops at the end of each chunk, and Bedrock sends one frame per
+    chunk: reading through it costs a pass through urllib3 and http.client per event. This
+    takes whatever one socket read brought, many chunks at once, and returns their data.
+    """
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+        self._left = 0  # data bytes of the current chunk still to come
+        self._crlf = False  # the CRLF after a chunk's data is still to come
+        self._trailers = False  # past the last chunk: trailer lines until an empty one
+        self.done = False
+        self.extra = False  # bytes came after the body's end
+
+    def feed(self, data: bytes) -> bytes:
+        """The body bytes ``data`` completes; raises ``IncompleteRead`` on bad chunking."""
+        if self.done:
+            self.extra = self.extra or bool(data)
+            return b""
+        buffer = self._buffer
+        buffer += data
+        out: list[bytearray] = []
+        pos = self._step(buffer, out)
+        self.extra = self.done and pos < len(buffer)
+        del buffer[:pos]
+        return b"".join(out)
+
+    def _step(self, buffer: bytearray, out: list[bytearray]) -> int:
+        pos, size = 0, len(buffer)
+        while pos < size and not self.done:
+            if self._left:
+                take = min(self._left, size - pos)
+                out.append(buffer[pos : pos + take])
+                pos, self._left = pos + take, self._left - take
+                self._crlf = not self._left
+                continue
+            if self._crlf:
+                if size - pos < 2:
+                    break
+                if buffer[pos : pos + 2] != b"\r\n":
+                    raise http.client.IncompleteRead(b"")
+                pos, self._crlf = pos + 2, False
+                continue
+            end = buffer.find(b"\r\n", pos, pos + _MAX_SIZE_LINE)
+            if end < 0:
+                if size - pos >= _MAX_SIZE_LINE:
+                    raise http.client.IncompleteRead(b"")
+                break
+            line, pos = bytes(buffer[pos:end]), end + 2
+            if self._trailers:
+                self.done = not line
+            else:
+                self._chunk_size(line)
+        return pos
+
+    def _chunk_size(self, line: bytes) -> None:
+        text = line.split(b";", 1)[0].strip()
+        if not text or text.strip(b"0123456789abcdefABCDEF"):  # "-5", "0x5", "1_0" are not sizes
+            raise http.client.IncompleteRead(b"")
+        size = int(text, 16)
+        self._left, self._trailers = size, size == 0
+
+
+def _read(fp: Any) -> bytes:
+    try:
+        data: bytes = fp.read1(_READ_SIZE)
+    except ValueError:  # close() from the loop closed the file between two reads
+        return b""
+    return data
+
+
+def _plain_chunked(raw: Any) -> http.client.HTTPResponse | None:
+    """http.client's response under ``raw`` if its body is plain chunked and still unread."""
+    original = getattr(raw, "_fp", None)
+    if not isinstance(original, http.client.HTTPResponse) or not hasattr(raw, "_error_catcher"):
+        return None  # not a socket (a test double), or a urllib3 this was not written for
+    if not original.chunked or original.chunk_left is not None or original.fp is None:
+        return None
+    encoding = str(raw.headers.get("content-encoding", "")).strip().lower()
+    return original if encoding in ("", "identity") and not raw.tell() else None
 
 
 class RequestsConverseStream:
@@ -36,6 +123,31 @@ class RequestsConverseStream:
         self._whole = False  # the body was read to its end: the connection is reusable
 
     def _chunks(self) -> Iterator[bytes]:
+        original = _plain_chunked(self._response.raw)
+        return self._unchunked(original) if original is not None else self._read1_chunks()
+
+    def _unchunked(self, original: http.client.HTTPResponse) -> Iterator[bytes]:
+        """The body, a socket read at a time, HTTP chunks undone here (one read, many frames)."""
+        raw, body = self._response.raw, _Dechunker()
+        fp = original.fp
+        while not self._closed:
+            # urllib3's own error mapping, so a cut or a timeout reads as through read1.
+            with raw._error_catcher():
+                data = _read(fp)
+                if not data:
+                    raise http.client.IncompleteRead(b"")
+                payload = body.feed(data)
+            if payload:
+                yield payload
+            if body.done:
+                # Asked for more past the end, as read1 would have been: what http.client does
+                # at a body's end, so the connection can go back to the pool at close().
+                if not body.extra:
+                    original._close_conn()  # type: ignore[attr-defined]
+                    self._whole = True
+                return
+
+    def _read1_chunks(self) -> Iterator[bytes]:
         raw = self._response.raw
         while not self._closed:
             # read1 returns what the socket has now, so each frame is passed on at once;
