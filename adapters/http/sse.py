@@ -20,6 +20,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+import orjson
 from falcon.asgi import SSEvent
 
 from adapters.http.anthropic_wire import unstructure
@@ -37,8 +38,30 @@ _PING = a.PingEvent(type="ping")
 PIPE_LIMIT = 64 * 1024
 
 
+# The text field of each delta that carries a string: most events of a stream are these.
+_DELTA_TEXT = {a.TextDelta: "text", a.InputJsonDelta: "partial_json", a.ThinkingDelta: "thinking"}
+_DELTA_HEAD = b"event: content_block_delta\ndata: "
+
+
+def _plain_delta(event: a.ContentBlockDeltaEvent) -> bytes | None:
+    """The bytes ``sse()`` makes of a text, tool-input or thinking delta, without cattrs."""
+    delta = event.delta
+    field = _DELTA_TEXT.get(type(delta))
+    if field is None:
+        return None
+    try:
+        data = orjson.dumps(
+            {"type": event.type, "index": event.index, "delta": {"type": delta.type, field: getattr(delta, field)}}
+        )
+    except (orjson.JSONEncodeError, TypeError):  # a lone surrogate: the careful path
+        return None
+    return b"".join((_DELTA_HEAD, data, b"\n\n"))
+
+
 def sse(event: a.StreamEvent) -> bytes:
     """One named SSE event: Claude Code ignores data-only events and stops streaming."""
+    if type(event) is a.ContentBlockDeltaEvent and (framed := _plain_delta(event)) is not None:
+        return framed
     data = to_json_bytes(unstructure(event), compact=True)
     return b"".join((b"event: ", event.type.encode(), b"\ndata: ", data, b"\n\n"))
 

@@ -48,6 +48,10 @@ def _well_formed(text: str) -> str:
     return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
+def _only_text(chunk: c.ReasoningChunk) -> bool:
+    return chunk.redacted_content is None and not chunk.signature
+
+
 def message_start(message_id: str, model: str, input_estimate: int) -> a.MessageStartEvent:
     """The opening ``message_start`` event.
 
@@ -92,6 +96,8 @@ class StreamTranslator:
 
     def feed(self, event: c.StreamEvent) -> list[a.StreamEvent]:
         """The Anthropic events ``event`` produces, possibly none; usage waits for ``metadata``."""
+        if type(event) is c.ContentBlockDeltaEvent and (events := self._plain_delta(event)) is not None:
+            return events
         match event:
             case c.ContentBlockStartEvent(content_block_index=i, start=c.BlockStart(tool_use=use)) if use:
                 block = a.ToolUseBlock(
@@ -117,6 +123,28 @@ class StreamTranslator:
         if self._stop is None:
             raise UpstreamFailureError("Nexus ended the stream before the message was complete")
         return self._final(a.Usage(input_tokens=self.input_estimate, output_tokens=1))
+
+    def _plain_delta(self, event: c.ContentBlockDeltaEvent) -> list[a.StreamEvent] | None:
+        """Most of a stream: more of the open block's kind, nothing held, no surrogate at the end.
+
+        The same event the general path makes, without its pattern matching; None when the
+        general path must decide (a new block, a held half pair, a signature, ...).
+        """
+        block = self._open.get(event.content_block_index)
+        if block is None or block.held:
+            return None
+        delta, kind = event.delta, block.kind
+        if type(delta) is c.TextChunk and kind == "text":
+            text, make = delta.text, _text_delta
+        elif type(delta) is c.ToolUseChunk and kind == "tool_use":
+            text, make = delta.tool_use.input, _input_delta
+        elif type(delta) is c.ReasoningDelta and kind == "thinking" and _only_text(delta.reasoning_content):
+            text, make = delta.reasoning_content.text or "", _thinking_delta
+        else:
+            return None
+        if not text or _is_high(text[-1]):
+            return None
+        return [a.ContentBlockDeltaEvent(type="content_block_delta", index=block.index, delta=make(_well_formed(text)))]
 
     def _start(self, converse_index: int, kind: str, block: a.ResponseBlock) -> list[a.StreamEvent]:
         events = self._stop_block(converse_index)
