@@ -13,6 +13,7 @@ import falcon.asgi
 
 from adapters.http import errors
 from adapters.http.auto_mode_judge import TimedJudge
+from adapters.http.body import JsonMedia
 from adapters.http.disconnect import DisconnectSignal, ShutdownSignal
 from adapters.http.http_version import HttpVersionGuard
 from adapters.http.local_only import LocalOnly
@@ -87,6 +88,9 @@ def create_app(
     middleware: list[Any] = [RequestContext(traffic), _local_only(settings)]
     app = falcon.asgi.App(middleware=middleware)
     app.req_options.strip_url_path_trailing_slash = True
+    json_media = JsonMedia()  # orjson, with the body rules of adapters/http/body.py
+    app.req_options.media_handlers[falcon.MEDIA_JSON] = json_media
+    app.resp_options.media_handlers[falcon.MEDIA_JSON] = json_media
     errors.install(app)
     health = HealthResource(
         info={

@@ -16,7 +16,7 @@ import attrs
 import cattrs
 from cattrs.cols import homogenous_tuple_structure_factory
 from cattrs.errors import BaseValidationError
-from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from domain.errors import InvalidRequestError
 from domain.vocab import anthropic as a
@@ -27,8 +27,12 @@ _NAMES = {str: "a string", int: "an integer", float: "a number", bool: "a boolea
 
 
 def _strict(kind: type, *accepted: type) -> Callable[[Any, type], Any]:
+    also = tuple(t for t in accepted if t is not kind)
+
     def structure(value: Any, _: type) -> Any:
-        if type(value) in (accepted or (kind,)):
+        if type(value) is kind:  # nearly always: the value as it is, no conversion
+            return value
+        if type(value) in also:
             try:
                 return kind(value)
             except OverflowError as error:  # an integer of 400 digits as a float
@@ -102,6 +106,24 @@ def _is_text_or_blocks(tp: Any) -> bool:
     return str in args and any(get_origin(arg) is tuple for arg in args)
 
 
+class _Lazy:
+    """A class's structure hook, looked up on first use and kept (not dispatched per value).
+
+    Looked up late, not when the factory runs: the vocabulary is recursive (tool results
+    hold blocks), and asking for a hook while cattrs builds the one it depends on would loop.
+    """
+
+    def __init__(self, converter: cattrs.Converter, cls: Any) -> None:
+        self._converter = converter
+        self._cls = cls
+        self._hook: Callable[[Any, Any], Any] | None = None
+
+    def __call__(self, value: Any, cls: Any) -> Any:
+        if self._hook is None:
+            self._hook = self._converter.get_structure_hook(self._cls)
+        return self._hook(value, cls)
+
+
 def make_converter() -> cattrs.Converter:
     """The Anthropic wire converter: every hook registered here, in one visible block.
 
@@ -128,6 +150,7 @@ def make_converter() -> cattrs.Converter:
     def tagged_union_hook(tp: Any) -> Callable[[Any, Any], Any]:
         """Pick the class from the ``type`` field; never guess from other fields."""
         table = {tag: m for m in _union_args(tp) if m is not type(None) for tag in _type_tags(m)}
+        hooks = {tag: _Lazy(converter, m) for tag, m in table.items()}
         optional = type(None) in _union_args(tp)
 
         def structure(value: Any, _: Any) -> Any:
@@ -142,12 +165,13 @@ def make_converter() -> cattrs.Converter:
                 raise TypeError(f"type: expected a string, got {type(tag).__name__}")
             if tag not in table:
                 raise ValueError(f"type: unknown type {tag!r}; expected one of {', '.join(map(repr, table))}")
-            return converter.structure(value, table[tag])
+            return hooks[tag](value, table[tag])
 
         return structure
 
     def text_or_blocks_hook(tp: Any) -> Callable[[Any, Any], Any]:
         blocks = next(arg for arg in _union_args(tp) if get_origin(arg) is tuple)
+        blocks_hook = _Lazy(converter, blocks)
         optional = type(None) in _union_args(tp)
 
         def structure(value: Any, _: Any) -> Any:
@@ -156,7 +180,7 @@ def make_converter() -> cattrs.Converter:
             if isinstance(value, str):
                 return value
             if isinstance(value, list):
-                return converter.structure(value, blocks)
+                return blocks_hook(value, blocks)
             raise TypeError(f"expected a string or a list of blocks, got {type(value).__name__}")
 
         return structure
@@ -174,8 +198,10 @@ def make_converter() -> cattrs.Converter:
         return structure
 
     def without_nulls(cls: Any) -> Callable[[Any], dict[str, Any]]:
-        base = make_dict_unstructure_fn(cls, converter)
-        return lambda obj: {k: v for k, v in base(obj).items() if v is not None}
+        # Left out by the generated code itself: no second dict built per object.
+        fields = attrs.fields(attrs.resolve_types(cls))
+        overrides: dict[str, Any] = {f.name: override(omit_if_default=True) for f in fields if f.default is None}
+        return make_dict_unstructure_fn(cls, converter, **overrides)
 
     converter.register_structure_hook(str, _strict(str))
     converter.register_structure_hook(int, _strict(int))
@@ -187,7 +213,21 @@ def make_converter() -> cattrs.Converter:
     converter.register_structure_hook_factory(_is_text_or_blocks, text_or_blocks_hook)
     converter.register_structure_hook_factory(_is_tagged_union, tagged_union_hook)
     converter.register_structure_hook_factory(attrs.has, object_hook)
+
+    def nulls_kept(cls: Any) -> Callable[[Any], dict[str, Any]]:
+        # ...but for the check's results, which exist only when auto mode's check was answered.
+        base = make_dict_unstructure_fn(cls, converter)
+
+        def unstructure(obj: Any) -> dict[str, Any]:
+            data = base(obj)
+            if data.get("safeguard_results", ...) is None:
+                del data["safeguard_results"]
+            return data
+
+        return unstructure
+
     converter.register_unstructure_hook_factory(lambda cls: attrs.has(cls) and cls not in _KEEP_NULLS, without_nulls)
+    converter.register_unstructure_hook_factory(lambda cls: cls in _KEEP_NULLS, nulls_kept)
     return converter
 
 

@@ -68,6 +68,24 @@ def too_deep(value: Any, limit: int = MAX_DEPTH) -> str | None:
     return None
 
 
+def nests_deeper(value: Any, limit: int = MAX_DEPTH) -> bool:
+    """Whether ``value`` nests deeper than ``limit`` arrays and objects.
+
+    The cheap test, run on every body: one level at a time, containers only, no paths
+    (``too_deep`` names the field once this says there is one). Parsed JSON only holds
+    exact ``dict`` and ``list``.
+    """
+    level = [value] if type(value) in (dict, list) else []
+    for _ in range(limit):
+        below: list[Any] = []
+        for node in level:
+            below += [child for child in (node.values() if type(node) is dict else node) if type(child) in (dict, list)]
+        if not below:
+            return False
+        level = below
+    return bool(level)
+
+
 def _surrogate_in(text: str) -> str | None:
     found = _SURROGATE.search(text)
     return None if found is None else f"\\u{ord(found.group()):04x}"

@@ -127,8 +127,9 @@ def _released_on_failure(slot: Slot, call: Callable[[Prepared], T]) -> Callable[
 class MessagesResource:
     """``POST /v1/messages``: one message, streamed as SSE or returned whole.
 
-    Parsing and translation run on ``short``; the Nexus call and the stream on ``runner``,
-    each holding one of ``slots`` throughout (past the limit: 429, never a queue).
+    One pool hop per phase: parsing and translation run on ``short``; the Nexus call (with
+    the answer's JSON, or the stream's opening) on ``runner``, holding one of ``slots``
+    throughout (past the limit: 429, never a queue).
     """
 
     relay: MessageRelay
@@ -150,6 +151,12 @@ class MessagesResource:
             self.auto_mode_notice.give()
         return self.relay.prepare(request)
 
+    def _answer(self, prepared: Prepared) -> tuple[a.Usage, bytes]:
+        # The whole call phase in one hop: Nexus's answer, translated and written as JSON.
+        # Not resp.media: Falcon's encoder fails on a lone surrogate Nexus sent.
+        message = self.relay.create(prepared)
+        return message.usage, to_json_bytes(unstructure(message), compact=True)
+
     async def _prepared(self, req: falcon.asgi.Request) -> Prepared:
         body = [await read_body(req, self.max_body_bytes)]
         size = len(body[0])
@@ -167,11 +174,9 @@ class MessagesResource:
             prepared = await self._prepared(req)
             slot = take_slot(self.slots)
             if not prepared.request.stream:
-                call = self.runner.submit(_released_after(slot, self.relay.create), prepared)
-                message = await unless_stopping(call, self.shutdown)
-                req.context.usage = message.usage
-                # Not resp.media: Falcon's encoder fails on a lone surrogate Nexus sent.
-                resp.data = to_json_bytes(unstructure(message))
+                call = self.runner.submit(_released_after(slot, self._answer), prepared)
+                usage, data = await unless_stopping(call, self.shutdown)
+                req.context.usage, resp.data = usage, data
                 return
             # From here the slot is the stream's: sse.stream_events releases it at the end.
             opening = self.runner.submit(_released_on_failure(slot, self.relay.open_stream), prepared)

@@ -57,6 +57,49 @@ def _blob_text(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
+def _is_dict_type(tp: Any) -> bool:
+    return tp is dict or get_origin(tp) is dict
+
+
+def _plain_json(converter: cattrs.Converter) -> Callable[[Any], Any]:
+    """Unstructure for free-form JSON (tool schemas, model fields): plain values as they are.
+
+    cattrs would dispatch on the runtime type of every value of a tool's JSON schema, most
+    of a Claude Code request's objects; only what is not plain JSON is handed back to it.
+    """
+    scalars = (str, int, float, bool, type(None))
+
+    def plain(value: Any) -> Any:
+        kind = type(value)
+        if kind is dict:
+            return {key: plain(item) for key, item in value.items()}
+        if kind is list or kind is tuple:
+            return [plain(item) for item in value]
+        if kind in scalars:
+            return value
+        return converter.unstructure(value)
+
+    return plain
+
+
+class _Lazy:
+    """A class's structure hook, looked up on first use and kept (not per value).
+
+    Looked up late, not when the factory runs: the vocabulary is recursive (tool results
+    hold blocks), and asking for a hook while cattrs builds the one it depends on would loop.
+    """
+
+    def __init__(self, converter: cattrs.Converter, cls: Any) -> None:
+        self._converter = converter
+        self._cls = cls
+        self._hook: Callable[[Any, Any], Any] | None = None
+
+    def __call__(self, value: Any, cls: Any) -> Any:
+        if self._hook is None:
+            self._hook = self._converter.get_structure_hook(self._cls)
+        return self._hook(value, cls)
+
+
 def make_converter() -> cattrs.Converter:
     """The Converse wire converter: every hook registered here, in one visible block.
 
@@ -69,30 +112,39 @@ def make_converter() -> cattrs.Converter:
         return {f.name: override(rename=camel(f.name)) for f in attrs.fields(attrs.resolve_types(cls))}
 
     def unstructure_hook(cls: Any) -> Callable[[Any], dict[str, Any]]:
-        base = make_dict_unstructure_fn(cls, converter, **renamed(cls))
-        # Converse never wants explicit nulls: an absent optional member is left out.
-        return lambda obj: {k: v for k, v in base(obj).items() if v is not None}
+        # Converse never wants explicit nulls: an absent optional member (default None) is
+        # left out by the generated code itself, with no second dict built per object.
+        fields = attrs.fields(attrs.resolve_types(cls))
+        overrides: dict[str, Any] = {
+            f.name: override(rename=camel(f.name), omit_if_default=f.default is None) for f in fields
+        }
+        return make_dict_unstructure_fn(cls, converter, **overrides)
 
     def structure_hook(cls: Any) -> Callable[[Any, Any], Any]:
         return make_dict_structure_fn(cls, converter, **renamed(cls))
 
     def keyed_union_hook(tp: Any) -> Callable[[Any, Any], Any]:
-        table = {_member_key(m): m for m in _members(tp)}
+        table = {_member_key(m): (m, _Lazy(converter, m)) for m in _members(tp)}
 
         def structure(value: Any, _: Any) -> Any:
             if not isinstance(value, dict):
                 return None
             key = next((k for k in value if k in table), None)
-            return converter.structure(value, table[key]) if key else None
+            if key is None:
+                return None
+            cls, hook = table[key]
+            return hook(value, cls)
 
         return structure
 
     def block_tuple_hook(tp: Any) -> Callable[[Any, Any], Any]:
         item = get_args(tp)[0]
-        return lambda values, _: tuple(b for b in (converter.structure(v, item) for v in values) if b is not None)
+        hook = _Lazy(converter, item)
+        return lambda values, _: tuple(b for b in (hook(v, item) for v in values) if b is not None)
 
     # A blob that still has its canonical base64 text goes out as that text, not encoded again.
     converter.register_unstructure_hook(bytes, _blob_text)
+    converter.register_unstructure_hook_func(_is_dict_type, _plain_json(converter))
     converter.register_structure_hook(bytes, lambda text, _: base64.b64decode(text))
     converter.register_unstructure_hook(tuple, list)
     converter.register_unstructure_hook_factory(attrs.has, unstructure_hook)

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+import orjson
 import requests
 import truststore
 from requests.adapters import HTTPAdapter
@@ -116,6 +117,15 @@ def environ_proxies(url: str, environ: Mapping[str, str]) -> Mapping[str, str]:
     return proxies
 
 
+def _json(response: requests.Response) -> Any:
+    # orjson first; what it refuses (a lone surrogate, an integer past 64 bits) is read by
+    # requests' own json, with its errors.
+    try:
+        return orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        return response.json()
+
+
 class RequestsConverseGateway:
     """``ConverseGateway`` for AI Nexus, authenticated with ``Authorization: Bearer``.
 
@@ -172,7 +182,7 @@ class RequestsConverseGateway:
     ) -> requests.Response:
         url = f"{self._base}/model/{quote(model_id, safe='')}/{operation}"
         # Bytes, or a reader that encodes large base64 strings as they are sent (json_body).
-        data = json_bytes(body)
+        data = json_bytes(body, compact=True)
         with translated_errors(self._host):
             response = self._session.post(
                 url,
@@ -201,7 +211,7 @@ class RequestsConverseGateway:
         """
         response = self._post(model_id, "converse", converse_wire.request_json(request), stream=False)
         with translated_errors(self._host):
-            body = response.json()
+            body = _json(response)
         try:
             return converse_wire.parse_response(body)
         except converse_wire.UNREADABLE as error:
