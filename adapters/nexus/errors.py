@@ -129,7 +129,7 @@ def translated_errors(host: str) -> Iterator[None]:
     except (requests.exceptions.ChunkedEncodingError, urllib3.exceptions.ProtocolError) as error:
         raise errors.UpstreamFailureError(f"the connection to AI Nexus at {host} was cut") from error
     except UnicodeEncodeError as error:
-        # Only the key can carry what an HTTP header cannot (bodies go out as ASCII JSON).
+        # Only the key can carry what an HTTP header cannot (bodies go out as bytes).
         raise errors.UpstreamAuthError(
             f"the API key holds characters an HTTP header cannot carry; {KEY_HINT}"
         ) from error
