@@ -27,7 +27,8 @@ from adapters.http.anthropic_wire import unstructure
 from adapters.http.disconnect import ShutdownSignal, shutting_down_error
 from adapters.http.errors import classify
 from adapters.http.json_limits import to_json_bytes
-from adapters.http.threads import BlockingRunner, Slot
+from adapters.http.threads import BlockingRunner, Lane, Slot
+from adapters.nexus.stream import around_reads
 from domain.errors import UpstreamTimeoutError
 from domain.services.relay import MessageStream
 from domain.vocab import anthropic as a
@@ -36,6 +37,10 @@ log = logging.getLogger("nexus_claude_api.http")
 _PING = a.PingEvent(type="ping")
 # SSE bytes a reader may hold ahead of its client: many events per send, never a whole answer.
 PIPE_LIMIT = 64 * 1024
+# SSE bytes a reader gathers between two socket reads before handing them on anyway.
+GATHER_LIMIT = 16 * 1024
+# One for all streams: readers take turns, the loop's share of the GIL stays large.
+LANE = Lane()
 
 
 # The text field of each delta that carries a string: most events of a stream are these.
@@ -158,16 +163,25 @@ class _Pipe:
 class _Reader:
     """Steps the whole stream in one pool thread; hands the slot back once both sides are done.
 
+    Between two socket reads it gathers what it makes and hands it on just before the next
+    read (``around_reads``), so the loop is woken once per read of Nexus, not per event;
+    while working it holds the ``LANE``, and it leaves it whenever it waits. An upstream
+    that does not say when it reads (a test double) has each batch handed on at once.
+
     The slot goes back in the worker thread itself when reading outlives the response (the
     client left mid-read), so it is free before that thread counts as idle.
     """
 
-    def __init__(self, stream: MessageStream, slot: Slot | None, pipe: _Pipe) -> None:
+    def __init__(self, stream: MessageStream, slot: Slot | None, pipe: _Pipe, lane: Lane | None = None) -> None:
         self._stream = stream
         self._slot = slot
         self._pipe = pipe
+        self._lane = lane or LANE
         self._lock = threading.Lock()
         self._reading = self._ended = False
+        self._gathered: list[bytes] = []
+        self._size = 0
+        self._reads = self._in_lane = self._stopped = False
         self.sent = 0
 
     def run(self) -> None:
@@ -185,14 +199,53 @@ class _Reader:
 
     def _pump(self) -> None:
         try:
-            for batch in self._stream:
-                if not self._pipe.put(b"".join([sse(event) for event in batch])):
-                    return
-                self.sent += len(batch)
+            with around_reads(self._before_read, self._after_read):
+                for batch in self._stream:
+                    self._gather(b"".join([sse(event) for event in batch]))
+                    self.sent += len(batch)
+                    if self._stopped:
+                        return
+            self._hand_on()
         except Exception as error:  # after the first byte, errors travel in-band
+            self._hand_on()
             self._pipe.end(error)
         else:
             self._pipe.end(None)
+        finally:
+            self._leave()
+
+    def _gather(self, data: bytes) -> None:
+        self._gathered.append(data)
+        self._size += len(data)
+        if not self._reads:
+            self._hand_on()
+        elif self._size >= GATHER_LIMIT:
+            self._hand_on()
+            self._enter()
+
+    def _hand_on(self) -> None:
+        """What was gathered, into the pipe; out of the lane first, as the pipe may be full."""
+        self._leave()
+        if self._gathered and not self._stopped:
+            self._stopped = not self._pipe.put(b"".join(self._gathered))
+        self._gathered.clear()
+        self._size = 0
+
+    def _before_read(self) -> None:
+        self._reads = True
+        self._hand_on()
+
+    def _after_read(self) -> None:
+        self._enter()
+
+    def _enter(self) -> None:
+        if not self._in_lane:
+            self._in_lane = self._lane.enter()
+
+    def _leave(self) -> None:
+        if self._in_lane:
+            self._in_lane = False
+            self._lane.leave()
 
     def end(self) -> None:
         with self._lock:

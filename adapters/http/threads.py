@@ -66,6 +66,31 @@ class BlockingRunner:
         return await self.submit(fn, *args)
 
 
+class Lane:
+    """Stream readers take turns running Python, so that the event loop is not starved.
+
+    CPython hands the GIL to any runnable thread every switch interval, with no priority:
+    with 64 readers runnable, the loop thread waits behind them after each of its system
+    calls (every send, every poll), many intervals each time, and a ``/health`` answer
+    with it. A reader holds the lane while it works and leaves it whenever it waits (on
+    Nexus, on its client), so the loop competes with one reader, not all of them. A
+    reader that does not get the lane within ``patience`` seconds works anyway: the lane
+    orders the work, it never stops it.
+    """
+
+    def __init__(self, patience: float = 1.0) -> None:
+        self._lock = threading.Lock()
+        self._patience = patience
+
+    def enter(self) -> bool:
+        """Wait for the lane (at most ``patience``); True if it was taken and must be left."""
+        return self._lock.acquire(timeout=self._patience)
+
+    def leave(self) -> None:
+        """Give the lane to the next reader; only after an ``enter()`` that returned True."""
+        self._lock.release()
+
+
 class Slot:
     """One taken place among ``StreamSlots``; ``release()`` gives it back, once."""
 
