@@ -36,20 +36,23 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
-# orjson reads an integer past 64 bits as a float, where json keeps it exact; a body with a
-# run of 19 digits anywhere (a string too: the test is cheap, not exact) takes json's path.
-# Digits become "0" and the rest spaces, then a plain substring search (C speed; a regex
-# scans ten times slower), a slice of a MiB at a time so a large body is never copied whole.
-_DIGITS = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
-_RUN = 19
+# orjson reads an integer past 64 bits as a float, where json keeps it exact: a body where a
+# number of 19 digits or more may follow a ``:``, ``[`` or ``,`` takes json's path. The test is
+# cheap, not exact (inside a string it matches too): digits become "0", the three openers ":",
+# whitespace is dropped, then plain substring searches (C speed; a regex scans ten times slower),
+# a slice of a MiB at a time so that a large body is never copied whole.
+_SCAN = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x3A if byte in b":[," else byte for byte in range(256))
+_RUN = b"0" * 19
 _SLICE = 1 << 20
 
 
-def _long_digits(raw: bytes) -> bool:
-    return any(
-        b"0" * _RUN in raw[max(0, start - _RUN + 1) : start + _SLICE].translate(_DIGITS)
-        for start in range(0, len(raw), _SLICE)
-    )
+def _long_integers(raw: bytes) -> bool:
+    overlap = 64  # more than an opener, whitespace a client would send, a sign and the run
+    for start in range(0, len(raw), _SLICE):
+        scanned = raw[max(0, start - overlap) : start + _SLICE].translate(_SCAN, b" \t\r\n")
+        if b":" + _RUN in scanned or b":-" + _RUN in scanned:
+            return True
+    return False
 
 
 _CAREFUL = object()  # what _fast answers when json's path must decide
@@ -62,7 +65,7 @@ def _fast(raw: bytes) -> Any:
     invalid UTF-8) and a little more (a BOM, nesting past 1,024): for all of those json's
     path runs, so that its messages and what it accepts stay as they were.
     """
-    if _long_digits(raw):
+    if _long_integers(raw):
         return _CAREFUL
     try:
         return orjson.loads(raw)

@@ -125,3 +125,14 @@ def test_a_long_integer_is_seen_wherever_it_falls_in_a_large_body(offset: int) -
     padding = "x" * offset
     value = parse_json(f'{{"p": "{padding}", "n": {number}}}'.encode())
     assert value["n"] == number and type(value["n"]) is int
+
+
+def test_long_digit_runs_inside_strings_keep_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    import adapters.http.body as body
+
+    def careful(_: str) -> Any:
+        raise AssertionError("json's path was taken")
+
+    monkeypatch.setattr(body, "_careful", careful)
+    text = '{"messages": [{"content": "build 12345678901234567890123 at 2026-01-01T00:00:00.1234567890123456789Z"}]}'
+    assert parse_json(text.encode()) == json.loads(text)
