@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
+import gc
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,6 +31,37 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     if paths and all(Path(arg).resolve().is_relative_to(UNIT) for arg in paths):
         return 0
     return min(2, os.cpu_count() or 1)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The garbage collector kept off the objects that live for the whole run.
+
+    Collection imports anthropic, botocore, hypothesis and every test module: hundreds of
+    thousands of objects, each full collection walking them all (a second a worker in ten
+    such passes). So the collector waits until collection is done, then those objects are
+    frozen once (``pytest_collection_finish``): later passes, pytest's own at unconfigure
+    and the interpreter's at exit walk only what the tests made. A controller that runs no
+    tests collects nothing; it idles while the workers run, so it imports hypothesis then,
+    which hypothesis's terminal summary otherwise does after the last test.
+    """
+    atexit.register(gc.freeze)  # what the session made after collection, at exit
+    if not hasattr(config, "workerinput") and config.getoption("numprocesses", 0):
+        if config.pluginmanager.has_plugin("hypothesispytest"):
+            threading.Thread(target=_import_hypothesis, name="import-hypothesis", daemon=True).start()
+        return
+    gc.disable()
+
+
+def _import_hypothesis() -> None:
+    import hypothesis.internal.observability  # noqa: F401
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    # One full pass first, while pytest's unraisable hook listens: nothing collection left
+    # as garbage is frozen unseen.
+    gc.collect()
+    gc.freeze()
+    gc.enable()
 
 
 @pytest.fixture
