@@ -133,7 +133,7 @@ def proxy_in_background(settings: Settings) -> Iterator[Settings]:
         sock.listen(128)
         served = attrs.evolve(settings, host="127.0.0.1", port=sock.getsockname()[1])
         config = uvicorn.Config(
-            build_app(served),
+            build_app(served, serving=True),
             log_config=None,  # logging is ours: see entrypoints/logs.py
             access_log=settings.verbose,
             timeout_graceful_shutdown=5,

@@ -86,7 +86,7 @@ def serve(settings: Settings) -> None:
     shutdown = ShutdownSignal()
     traffic = TrafficLog()
     config = uvicorn.Config(
-        build_app(settings, shutdown, traffic),
+        build_app(settings, shutdown, traffic, serving=True),
         host=settings.host,
         port=settings.port,
         log_config=None,  # logging is ours: see entrypoints/logs.py
