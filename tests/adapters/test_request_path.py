@@ -135,7 +135,7 @@ def test_serve_asks_uvicorn_for_uvloop_and_h11(monkeypatch: pytest.MonkeyPatch) 
 
     monkeypatch.setattr(uvicorn, "Config", Config)
     monkeypatch.setattr(entrypoints.server, "_uvicorn_server", lambda: Server)
-    monkeypatch.setattr("entrypoints.app.build_app", lambda *_: object())
+    monkeypatch.setattr("entrypoints.app.build_app", lambda *_, **__: object())
     serve(Settings(api_key="k"))
     assert configs[0]["loop"] == "uvloop"
     assert configs[0]["http"] == "h11"  # httptools would answer an HTTP/2 preface in plain text
