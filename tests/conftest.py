@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import collections
 import gc
 import os
 import threading
@@ -97,7 +98,29 @@ def fake_nexus(nexus_server: FakeNexus) -> Iterator[FakeNexus]:
         pytest.fail("fake Nexus received requests Bedrock would reject:\n" + "\n".join(lines))
 
 
+# Rough seconds each of the longest files takes on two busy cores. The order only: a file
+# missing here counts a second per Claude Code run it has, and any other starts later.
+SECONDS = {
+    "test_claude_command.py": 6.0,
+    "test_fuzz.py": 4.0,
+    "test_claude_code_sessions.py": 4.0,
+    "test_claude_code.py": 3.0,
+    "test_eventstream.py": 2.5,
+    "test_shutdown.py": 2.5,
+    "test_claude_code_auto_mode_check.py": 2.5,
+    "test_claude_code_tool_search.py": 1.6,
+    "test_end_to_end.py": 1.2,
+    "test_cli.py": 1.0,
+    "test_fake_nexus.py": 1.0,
+    "test_streaming.py": 0.9,
+}
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The longest files first, so the two workers finish together rather than one waiting."""
-    heavy = {"test_fuzz.py"}
-    items.sort(key=lambda item: not (item.get_closest_marker("claude_code") or item.path.name in heavy))
+    """The longest files first, so the two workers finish together rather than one waiting.
+
+    xdist hands out whole files in this order (``--no-loadscope-reorder``) to whichever
+    worker runs low: the short files left at the end even out the two.
+    """
+    runs = collections.Counter(item.path.name for item in items if item.get_closest_marker("claude_code"))
+    items.sort(key=lambda item: -SECONDS.get(item.path.name, float(runs[item.path.name])))
