@@ -14,6 +14,7 @@ import time
 
 import attrs
 
+from adapters.blocking_waits import blocking
 from adapters.http.errors import classify
 from adapters.http.request_context import new_request_id
 from adapters.http.traffic import Exchange, TrafficLog
@@ -43,7 +44,9 @@ class TimedJudge:
         record = _Record(request_id=new_request_id(), model=request.model, started=started, traffic=self.traffic)
         future = self._pool.submit(self._ask, request)
         try:
-            answer = future.result(timeout=self.timeout)
+            # Through the stream thread's hooks: the answer so far reaches the client, and
+            # the readers' lane goes to another stream, while the judge thinks.
+            answer = blocking(lambda: future.result(timeout=self.timeout))
         except concurrent.futures.TimeoutError as error:
             record.failed(504, "timeout_error")
             raise UpstreamTimeoutError(f"auto mode's check got no answer within {self.timeout:g} s") from error

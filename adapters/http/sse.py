@@ -23,12 +23,13 @@ from typing import Any
 import orjson
 from falcon.asgi import SSEvent
 
+from adapters.blocking_waits import around_waits
 from adapters.http.anthropic_wire import unstructure
 from adapters.http.disconnect import ShutdownSignal, shutting_down_error
 from adapters.http.errors import classify
 from adapters.http.json_limits import to_json_bytes
+from adapters.http.sse_pipe import Pipe
 from adapters.http.threads import BlockingRunner, Lane, Slot
-from adapters.nexus.stream import around_reads
 from domain.errors import UpstreamTimeoutError
 from domain.services.relay import MessageStream
 from domain.vocab import anthropic as a
@@ -95,76 +96,12 @@ def idle_error(idle_limit: float) -> UpstreamTimeoutError:
     return UpstreamTimeoutError(f"AI Nexus sent nothing for {idle_limit:g} s; the stream was ended")
 
 
-def _wake(waiter: asyncio.Future[None]) -> None:
-    if not waiter.done():
-        waiter.set_result(None)
-
-
-class _Pipe:
-    """SSE bytes from the reading thread to the loop, at most about ``limit`` held at once.
-
-    The reader wakes the loop only when the loop waits for it (``waiter``): bytes written
-    while the loop is busy sending join the next chunk without another wake-up.
-    """
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, limit: int) -> None:
-        self._loop = loop
-        self._limit = limit
-        self._lock = threading.Condition()
-        self._data = bytearray()
-        self._ended = self._closed = False
-        self._error: BaseException | None = None
-        self._waiter: asyncio.Future[None] | None = None
-
-    def put(self, data: bytes) -> bool:
-        """Add bytes, waiting while the pipe is full (reader thread); False once closed."""
-        with self._lock:
-            while len(self._data) >= self._limit and not self._closed:
-                self._lock.wait()
-            if self._closed:
-                return False
-            self._data += data
-            waiter, self._waiter = self._waiter, None
-        if waiter is not None:
-            self._loop.call_soon_threadsafe(_wake, waiter)
-        return True
-
-    def end(self, error: BaseException | None) -> None:
-        """No more bytes will come: the stream ended, or failed with ``error`` (reader thread)."""
-        with self._lock:
-            self._ended, self._error = True, error
-            waiter, self._waiter = self._waiter, None
-        if waiter is not None:
-            self._loop.call_soon_threadsafe(_wake, waiter)
-
-    def waiter(self) -> asyncio.Future[None] | None:
-        """A future the reader completes when it has something; None if it already has (loop)."""
-        with self._lock:
-            if self._data or self._ended:
-                return None
-            self._waiter = self._loop.create_future()
-            return self._waiter
-
-    def take(self) -> tuple[bytes, bool, BaseException | None]:
-        """Everything pending, whether the stream has ended, and how it failed if it did (loop)."""
-        with self._lock:
-            data = bytes(self._data)
-            self._data.clear()
-            self._lock.notify_all()
-            return data, self._ended, self._error
-
-    def close(self) -> None:
-        """The loop side is gone: a reader waiting for room stops (loop)."""
-        with self._lock:
-            self._closed = True
-            self._lock.notify_all()
-
-
 class _Reader:
     """Steps the whole stream in one pool thread; hands the slot back once both sides are done.
 
     Between two socket reads it gathers what it makes and hands it on just before the next
-    read (``around_reads``), so the loop is woken once per read of Nexus, not per event;
+    read or other wait (``adapters/blocking_waits.py``), so the loop is woken once per read of
+    Nexus, not per event, and the client has everything made so far while the thread waits;
     while working it holds the ``LANE``, and it leaves it whenever it waits. An upstream
     that does not say when it reads (a test double) has each batch handed on at once.
 
@@ -172,7 +109,7 @@ class _Reader:
     client left mid-read), so it is free before that thread counts as idle.
     """
 
-    def __init__(self, stream: MessageStream, slot: Slot | None, pipe: _Pipe, lane: Lane | None = None) -> None:
+    def __init__(self, stream: MessageStream, slot: Slot | None, pipe: Pipe, lane: Lane | None = None) -> None:
         self._stream = stream
         self._slot = slot
         self._pipe = pipe
@@ -199,7 +136,7 @@ class _Reader:
 
     def _pump(self) -> None:
         try:
-            with around_reads(self._before_read, self._after_read):
+            with around_waits(self._before_wait, self._after_wait):
                 for batch in self._stream:
                     self._gather(b"".join([sse(event) for event in batch]))
                     self.sent += len(batch)
@@ -231,11 +168,11 @@ class _Reader:
         self._gathered.clear()
         self._size = 0
 
-    def _before_read(self) -> None:
+    def _before_wait(self) -> None:
         self._reads = True
         self._hand_on()
 
-    def _after_read(self) -> None:
+    def _after_wait(self) -> None:
         self._enter()
 
     def _enter(self) -> None:
@@ -304,7 +241,7 @@ async def stream_events(
     # client gone or Falcon closing the generator included.
     with stream:
         loop = asyncio.get_running_loop()
-        pipe = _Pipe(loop, PIPE_LIMIT)
+        pipe = Pipe(loop, PIPE_LIMIT)
         reader = _Reader(stream, slot, pipe)
         gone: asyncio.Future[Any] = asyncio.ensure_future(disconnected.wait())
         stopping = shutdown.waiter() if shutdown is not None else loop.create_future()

@@ -8,15 +8,16 @@ since unread bytes would poison the connection for the next request.
 from __future__ import annotations
 
 import contextlib
+import functools
 import http.client
 import json
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
 import requests
 
+from adapters.blocking_waits import blocking
 from adapters.nexus import converse_wire
 from adapters.nexus.converse_wire import UNREADABLE
 from adapters.nexus.errors import bedrock_message, translated_errors, upstream_error
@@ -25,35 +26,6 @@ from domain.errors import UpstreamFailureError
 from domain.vocab import converse as c
 
 _READ_SIZE = 64 * 1024
-_hooks = threading.local()
-
-
-@contextlib.contextmanager
-def around_reads(before: Callable[[], None], after: Callable[[], None]) -> Iterator[None]:
-    """In this thread, ``before()`` runs just before each socket read of a stream, ``after()`` after.
-
-    A read may block on Nexus for seconds: whoever iterates the stream hands on what it
-    has made so far (``before``) and gives way to other threads while it waits.
-    """
-    previous = getattr(_hooks, "pair", None)
-    _hooks.pair = (before, after)
-    try:
-        yield
-    finally:
-        _hooks.pair = previous
-
-
-def _read_hooked(fp: Any) -> bytes:
-    pair: tuple[Callable[[], None], Callable[[], None]] | None = getattr(_hooks, "pair", None)
-    if pair is None:
-        return _read(fp)
-    pair[0]()
-    try:
-        return _read(fp)
-    finally:
-        pair[1]()
-
-
 # A chunk-size line longer than this is not HTTP/1.1 chunking (http.client allows 64 KB).
 _MAX_SIZE_LINE = 4096
 
@@ -163,7 +135,7 @@ class RequestsConverseStream:
         while not self._closed:
             # urllib3's own error mapping, so a cut or a timeout reads as through read1.
             with raw._error_catcher():
-                data = _read_hooked(fp)
+                data = blocking(functools.partial(_read, fp))
                 if not data:
                     raise http.client.IncompleteRead(b"")
                 payload = body.feed(data)

@@ -7,7 +7,8 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from adapters.http import sse
+from adapters.blocking_waits import blocking
+from adapters.http import sse, sse_pipe
 from adapters.http.threads import BlockingRunner, Lane
 from adapters.nexus import stream as nexus_stream
 from domain.vocab import anthropic as a
@@ -45,7 +46,7 @@ class _ReadingUpstream:
     def __iter__(self) -> Iterator[list[Any]]:
         yield [a.PingEvent(type="ping")]  # before any read: handed on at once
         for group in self._groups:
-            nexus_stream._read_hooked(self._sock)
+            blocking(lambda: nexus_stream._read(self._sock))
             yield from group
 
     def close(self) -> None:
@@ -80,13 +81,13 @@ def test_what_one_read_brings_goes_to_the_pipe_at_once_and_the_lane_is_left_whil
     lane = Lane(patience=5)
     monkeypatch.setattr(sse, "LANE", lane)
     puts: list[bytes] = []
-    put = sse._Pipe.put
+    put = sse_pipe.Pipe.put
 
     def noting(pipe: Any, data: bytes) -> bool:
         puts.append(data)
         return put(pipe, data)
 
-    monkeypatch.setattr(sse._Pipe, "put", noting)
+    monkeypatch.setattr(sse_pipe.Pipe, "put", noting)
     sock = _Socket(lane)
     groups = [[[_delta(3 * g + i)] for i in range(3)] for g in range(4)]
     chunks = _chunks(_ReadingUpstream(groups, sock), lane)
@@ -101,13 +102,13 @@ def test_what_one_read_brings_goes_to_the_pipe_at_once_and_the_lane_is_left_whil
 def test_a_large_read_is_handed_on_in_parts_of_about_the_gather_limit(monkeypatch: Any) -> None:
     monkeypatch.setattr(sse, "GATHER_LIMIT", 200)
     puts: list[int] = []
-    put = sse._Pipe.put
+    put = sse_pipe.Pipe.put
 
     def noting(pipe: Any, data: bytes) -> bool:
         puts.append(len(data))
         return put(pipe, data)
 
-    monkeypatch.setattr(sse._Pipe, "put", noting)
+    monkeypatch.setattr(sse_pipe.Pipe, "put", noting)
     lane = Lane(patience=5)
     monkeypatch.setattr(sse, "LANE", lane)
     groups = [[[_delta(i)] for i in range(20)]]

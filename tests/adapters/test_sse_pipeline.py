@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from adapters.http import sse
+from adapters.http import sse, sse_pipe
 from adapters.http.threads import BlockingRunner
 from domain.vocab import anthropic as a
 
@@ -83,14 +83,14 @@ def test_events_that_arrived_together_go_out_as_one_chunk() -> None:
 def test_a_slow_client_holds_the_reader_to_a_bounded_lead(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sse, "PIPE_LIMIT", 1)  # one batch in the pipe, one more in hand
     full = threading.Event()
-    put = sse._Pipe.put
+    put = sse_pipe.Pipe.put
 
     def noting_full(pipe: Any, data: bytes) -> bool:
         if len(pipe._data) >= pipe._limit:
             full.set()  # the reader is about to wait for the client
         return put(pipe, data)
 
-    monkeypatch.setattr(sse._Pipe, "put", noting_full)
+    monkeypatch.setattr(sse_pipe.Pipe, "put", noting_full)
 
     def endless() -> Iterator[list[Any]]:
         i = 0

@@ -1,0 +1,71 @@
+"""The bounded pipe that carries a stream's SSE bytes from its reader thread to the loop."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
+class Pipe:
+    """SSE bytes from the reading thread to the loop, at most about ``limit`` held at once.
+
+    The reader wakes the loop only when the loop waits for it (``waiter``): bytes written
+    while the loop is busy sending join the next chunk without another wake-up.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, limit: int) -> None:
+        self._loop = loop
+        self._limit = limit
+        self._lock = threading.Condition()
+        self._data = bytearray()
+        self._ended = self._closed = False
+        self._error: BaseException | None = None
+        self._waiter: asyncio.Future[None] | None = None
+
+    def put(self, data: bytes) -> bool:
+        """Add bytes, waiting while the pipe is full (reader thread); False once closed."""
+        with self._lock:
+            while len(self._data) >= self._limit and not self._closed:
+                self._lock.wait()
+            if self._closed:
+                return False
+            self._data += data
+            waiter, self._waiter = self._waiter, None
+        if waiter is not None:
+            self._loop.call_soon_threadsafe(_wake, waiter)
+        return True
+
+    def end(self, error: BaseException | None) -> None:
+        """No more bytes will come: the stream ended, or failed with ``error`` (reader thread)."""
+        with self._lock:
+            self._ended, self._error = True, error
+            waiter, self._waiter = self._waiter, None
+        if waiter is not None:
+            self._loop.call_soon_threadsafe(_wake, waiter)
+
+    def waiter(self) -> asyncio.Future[None] | None:
+        """A future the reader completes when it has something; None if it already has (loop)."""
+        with self._lock:
+            if self._data or self._ended:
+                return None
+            self._waiter = self._loop.create_future()
+            return self._waiter
+
+    def take(self) -> tuple[bytes, bool, BaseException | None]:
+        """Everything pending, whether the stream has ended, and how it failed if it did (loop)."""
+        with self._lock:
+            data = bytes(self._data)
+            self._data.clear()
+            self._lock.notify_all()
+            return data, self._ended, self._error
+
+    def close(self) -> None:
+        """The loop side is gone: a reader waiting for room stops (loop)."""
+        with self._lock:
+            self._closed = True
+            self._lock.notify_all()
