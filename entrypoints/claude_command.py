@@ -25,6 +25,7 @@ import attrs
 import uvicorn
 
 from adapters.config_store import JsonConfigStore
+from adapters.http.http_parser import HttpToolsProtocol
 from domain.errors import ConfigError
 from entrypoints import config, launch
 from entrypoints.app import build_app
@@ -137,6 +138,7 @@ def proxy_in_background(settings: Settings) -> Iterator[Settings]:
             log_config=None,  # logging is ours: see entrypoints/logs.py
             access_log=settings.verbose,
             timeout_graceful_shutdown=5,
+            http=HttpToolsProtocol,  # as `start` (entrypoints/server.py)
         )
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="proxy", daemon=True)

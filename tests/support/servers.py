@@ -17,6 +17,8 @@ from typing import Any
 
 import uvicorn
 
+from adapters.http.http_parser import HttpToolsProtocol
+
 
 class _Server(uvicorn.Server):
     """A uvicorn that stops when told rather than at its next 0.1 s tick."""
@@ -32,15 +34,16 @@ class _Server(uvicorn.Server):
 
 
 @contextlib.contextmanager
-def serving(app: Any) -> Iterator[str]:
+def serving(app: Any, http: type[asyncio.Protocol] | str = HttpToolsProtocol) -> Iterator[str]:
     """Serve ``app``; yields its base URL. The socket listens before the loop starts, so
-    clients may connect at once (the kernel queues them)."""
+    clients may connect at once (the kernel queues them). ``http`` is uvicorn's protocol."""
     # Naming TCP lets asyncio turn Nagle off, as uvicorn.run does for `start`.
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     sock.listen(128)
-    config = uvicorn.Config(app, log_config=None, lifespan="off", timeout_graceful_shutdown=1)
+    # The parser `start` uses, so raw bytes meet the answers a user's proxy gives.
+    config = uvicorn.Config(app, log_config=None, lifespan="off", timeout_graceful_shutdown=1, http=http)
     server = _Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
