@@ -1,13 +1,20 @@
-"""Logging set-up: one rotating file, warnings on the console, secrets scrubbed from both."""
+"""Logging set-up: one rotating file, warnings on the console, secrets scrubbed from both.
+
+While the proxy serves, records are handed to a thread of their own (``written_off_thread``):
+masking, formatting and the writes to the file and the console are not the event loop's.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import io
 import logging
 import os
+import queue
 import re
-from collections.abc import Iterable
-from logging.handlers import RotatingFileHandler
+from collections.abc import Iterable, Iterator
+from logging.handlers import QueueHandler, QueueListener, RotatingFileHandler
 from pathlib import Path
 
 from adapters.config_store import ensure_private_dir
@@ -132,9 +139,13 @@ def _file_handler(log_path: Path) -> RotatingFileHandler:
         raise ConfigError(f"cannot write log file {log_path}: {exc.strerror or exc}") from None
 
 
+def _is_own(handler: logging.Handler) -> bool:
+    return (handler.get_name() or "").startswith(_HANDLER_PREFIX)
+
+
 def _remove_own_handlers(root: logging.Logger) -> None:
     for handler in list(root.handlers):
-        if (handler.get_name() or "").startswith(_HANDLER_PREFIX):
+        if _is_own(handler):
             root.removeHandler(handler)
             handler.close()
 
@@ -154,3 +165,55 @@ def _route_uvicorn(verbose: bool) -> None:
         logger.setLevel(level)
         logger.propagate = True
         logger.disabled = False
+
+
+class _Handoff(QueueHandler):
+    """Queues a copy of each record with its message made, for the listener to mask and write.
+
+    Only what must happen on the caller's thread happens here: the message is made from
+    its arguments now (they may change later) and a traceback is turned into text while
+    its frames exist. Masking and formatting stay with the handlers the listener runs,
+    so every record is masked before it is written, tracebacks keeping their line breaks.
+    """
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        """The record as it is queued: a copy, its message and traceback text made."""
+        record = copy.copy(record)
+        # A bad format string is left as it is: RedactingFilter says so in the line it writes.
+        with contextlib.suppress(Exception):
+            record.msg, record.args = record.getMessage(), None
+        if record.exc_info:
+            if not record.exc_text:
+                record.exc_text = logging.Formatter().formatException(record.exc_info)
+            record.exc_info = None  # the frames stay on this thread
+        return record
+
+
+@contextlib.contextmanager
+def written_off_thread() -> Iterator[None]:
+    """Within the block, the handlers ``configure_logging`` installed run on a thread of their own.
+
+    Logging a record then costs its caller a copy and a queue put. On leaving, everything
+    queued is written before the handlers are put back, so what is printed after the block
+    (the session summary) comes after the last line logged within it.
+    """
+    root = logging.getLogger()
+    ours = [handler for handler in root.handlers if _is_own(handler)]
+    if not ours:
+        yield
+        return
+    records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    handoff = _Handoff(records)
+    handoff.set_name(f"{_HANDLER_PREFIX}{type(handoff).__name__}")
+    listener = QueueListener(records, *ours, respect_handler_level=True)
+    for handler in ours:
+        root.removeHandler(handler)
+    root.addHandler(handoff)
+    listener.start()
+    try:
+        yield
+    finally:
+        root.removeHandler(handoff)
+        listener.stop()  # writes what is queued, then its thread ends
+        for handler in ours:
+            root.addHandler(handler)

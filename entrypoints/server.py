@@ -24,6 +24,7 @@ from typing import Any
 
 from adapters.http.disconnect import ShutdownSignal
 from adapters.http.traffic import TrafficLog
+from entrypoints.logs import written_off_thread
 from entrypoints.settings import Settings
 
 log = logging.getLogger("nexus_claude_api")
@@ -99,6 +100,7 @@ def serve(settings: Settings) -> None:
         http="h11",
         loop=fast_or("uvloop", "asyncio"),
     )
-    _uvicorn_server()(config, shutdown).run()
-    # What the session spent, once the last stream has ended.
+    with written_off_thread():  # logging is not the loop's work; all written on leaving
+        _uvicorn_server()(config, shutdown).run()
+    # What the session spent, once the last stream has ended and its line is written.
     print(traffic.summary(), file=sys.stderr, flush=True)
