@@ -29,7 +29,7 @@ from adapters.http.http_parser import HttpToolsProtocol
 from domain.errors import ConfigError
 from entrypoints import config, launch
 from entrypoints.app import build_app
-from entrypoints.logs import APP_LOGGER, configure_logging
+from entrypoints.logs import APP_LOGGER, configure_logging, written_off_thread
 from entrypoints.settings import Settings
 
 INSTALL_HINT = (
@@ -96,7 +96,8 @@ def run(settings: Settings, program: str, args: Sequence[str], environ: Mapping[
     Raises:
         ConfigError: the proxy could not start or did not become healthy.
     """
-    with proxy_in_background(settings) as served:
+    # Logging is not the loop's work: written by a thread of its own, all of it on leaving.
+    with written_off_thread(), proxy_in_background(settings) as served:
         env = {name: value for name, value in environ.items() if name not in _DROPPED}
         env |= launch.claude_code_env(served)
         _log.info("running Claude Code against %s", launch.local_base_url(served))

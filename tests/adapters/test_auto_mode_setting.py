@@ -24,9 +24,7 @@ def test_off_by_default_and_claude_code_then_runs_its_own_check(home, served, ca
     assert "answered by this proxy" not in out
 
 
-def test_the_start_flag_turns_it_on_says_so_and_leaves_the_server_check_to_the_proxy(
-    home, served, capsys, monkeypatch  # noqa: F811
-):
+def test_the_start_flag_turns_it_on_and_leaves_the_check_to_the_proxy(home, served, capsys, monkeypatch):  # noqa: F811
     monkeypatch.setenv("SHELL", "/bin/bash")
     run("start", "--api-key", "k", "--claude-code", "--auto-mode-check")
     [settings] = served

@@ -7,6 +7,7 @@ import http.client
 import socket
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -170,7 +171,12 @@ def test_frames_split_across_chunks_and_chunks_across_writes_all_arrive(
     served.append(server := ChunkedNexus([writes, [HEAD, chunked(FRAMES)]]))
     taken: list[bool] = []
     real = nexus_stream._plain_chunked
-    monkeypatch.setattr(nexus_stream, "_plain_chunked", lambda raw: taken.append(real(raw) is not None) or real(raw))
+
+    def noting(raw: Any) -> Any:
+        taken.append(real(raw) is not None)
+        return real(raw)
+
+    monkeypatch.setattr(nexus_stream, "_plain_chunked", noting)
     gateway = _gateway(server.url)
     for _ in range(2):
         with contextlib.closing(gateway.converse_stream("m", REQUEST)) as upstream:

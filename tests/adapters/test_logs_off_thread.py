@@ -22,7 +22,12 @@ def test_records_are_written_by_another_thread_and_masked(tmp_path: Path) -> Non
     configure_logging(log_file, verbose=False, secrets=[SECRET])
     writers: list[str] = []
     file_handler = next(h for h in own_handlers() if "File" in (h.get_name() or ""))
-    file_handler.addFilter(lambda record: writers.append(threading.current_thread().name) or True)
+
+    def note_writer(record: logging.LogRecord) -> bool:
+        writers.append(threading.current_thread().name)
+        return True
+
+    file_handler.addFilter(note_writer)
     with written_off_thread():
         logging.getLogger("nexus_claude_api.traffic").info("key %s and Bearer abc.def", SECRET)
     assert writers and threading.current_thread().name not in writers

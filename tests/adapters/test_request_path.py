@@ -13,6 +13,7 @@ import requests
 import responses
 
 import entrypoints.server
+from adapters.http.http_parser import HttpToolsProtocol
 from adapters.nexus import converse_wire
 from adapters.nexus.gateway import RequestsConverseGateway
 from domain.vocab import converse as c
@@ -116,7 +117,9 @@ def test_fast_or_names_the_module_when_it_can_be_imported() -> None:
     assert fast_or("no_such_module_for_this_test", "h11") == "h11"
 
 
-def test_serve_asks_uvicorn_for_uvloop_and_h11(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_serve_asks_uvicorn_for_uvloop_and_the_anthropic_shaped_httptools(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     import uvicorn
 
     pytest.importorskip("uvloop")
@@ -138,4 +141,5 @@ def test_serve_asks_uvicorn_for_uvloop_and_h11(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr("entrypoints.app.build_app", lambda *_, **__: object())
     serve(Settings(api_key="k"))
     assert configs[0]["loop"] == "uvloop"
-    assert configs[0]["http"] == "h11"  # httptools would answer an HTTP/2 preface in plain text
+    # httptools itself would answer an HTTP/2 preface in plain text; this protocol in Anthropic's shape.
+    assert configs[0]["http"] is HttpToolsProtocol

@@ -9,6 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adapters.http import sse as sse_module
+from adapters.http.anthropic_wire import unstructure
+from adapters.http.json_limits import to_json_bytes
 from adapters.http.sse import sse
 from adapters.nexus import converse_wire
 from adapters.nexus.stream import fast_block_delta
@@ -71,7 +73,7 @@ def test_anything_else_is_left_to_cattrs(payload: Any) -> None:
 
 
 def _general(event: a.StreamEvent) -> bytes:
-    data = sse_module.to_json_bytes(sse_module.unstructure(event), compact=True)
+    data = to_json_bytes(unstructure(event), compact=True)
     return b"".join((b"event: ", event.type.encode(), b"\ndata: ", data, b"\n\n"))
 
 
