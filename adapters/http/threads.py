@@ -55,25 +55,56 @@ class BlockingRunner:
         with self._idle:
             return self._idle.wait_for(lambda: self._busy == 0, timeout)
 
-    def _tracked(self, call: Callable[[], T]) -> T:
-        try:
-            return call()
-        finally:
-            with self._idle:
-                self._busy -= 1
+    def _done(self) -> None:
+        with self._idle:
+            self._busy -= 1
+            if not self._busy:
                 self._idle.notify_all()
 
     def submit(self, fn: Callable[[*Args], T], *args: *Args) -> asyncio.Future[T]:
-        """Start ``fn(*args)`` in the pool; the future completes on the running loop."""
+        """Start ``fn(*args)`` in the pool; the future completes on the running loop.
+
+        The worker settles the loop's future itself, in one thread-safe call: no pool
+        future chained to it (``run_in_executor``'s copy of state between the two).
+        """
         with self._idle:
             self._busy += 1
-        call = functools.partial(contextvars.copy_context().run, fn, *args)
         loop = asyncio.get_running_loop()
-        return loop.run_in_executor(self._pool, self._tracked, call)
+        future: asyncio.Future[T] = loop.create_future()
+        call = functools.partial(contextvars.copy_context().run, fn, *args)
+        self._pool.submit(self._settling, loop, future, call)
+        return future
+
+    def _settling(self, loop: asyncio.AbstractEventLoop, future: asyncio.Future[T], call: Callable[[], T]) -> None:
+        try:
+            result = call()
+        except BaseException as error:  # the awaiting side decides what it means
+            self._settle(loop, future, _failed, error)
+        else:
+            self._settle(loop, future, _succeeded, result)
+        finally:
+            self._done()
+
+    @staticmethod
+    def _settle(
+        loop: asyncio.AbstractEventLoop, future: asyncio.Future[T], how: Callable[..., None], value: object
+    ) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody awaits any more
+            loop.call_soon_threadsafe(how, future, value)
 
     async def run(self, fn: Callable[[*Args], T], *args: *Args) -> T:
         """Await ``fn(*args)`` run in the pool and return its result."""
         return await self.submit(fn, *args)
+
+
+def _succeeded(future: asyncio.Future[T], result: T) -> None:
+    if not future.done():  # cancelled meanwhile: the result has no taker
+        future.set_result(result)
+
+
+def _failed(future: asyncio.Future[object], error: BaseException) -> None:
+    if not future.done():
+        future.set_exception(error)
 
 
 class Lane:
