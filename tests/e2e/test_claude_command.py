@@ -71,6 +71,11 @@ def command(user: dict[str, str], *args: str) -> subprocess.CompletedProcess[str
     )
 
 
+def upstream_text(fake_nexus: FakeNexus) -> str:
+    """Every request body that reached the fake Nexus, as JSON text."""
+    return "\n".join(json.dumps(r.body) for r in fake_nexus.requests)
+
+
 def test_print_mode_end_to_end(user, fake_nexus):
     done = command(user, "-p", "Say hello", "--output-format", "json")
 
@@ -81,6 +86,9 @@ def test_print_mode_end_to_end(user, fake_nexus):
     streamed = [r for r in fake_nexus.requests if r.operation == "converse-stream"]
     assert streamed and all(r.header("Authorization") == f"Bearer {KEY}" for r in streamed)
     assert all(r.model_id == "claude-opus-4.6" for r in fake_nexus.requests)
+    # The command starts Claude Code with launch.CLAUDE_ARGS: the model is offered no
+    # WebSearch (the next test shows that without them it is, all the way to Nexus).
+    assert "WebSearch" not in upstream_text(fake_nexus)
 
 
 def test_claude_codes_exit_status_is_the_commands(user):
@@ -96,23 +104,23 @@ def test_claude_codes_exit_status_is_the_commands(user):
 
 
 def test_websearch_is_never_offered_to_the_model(tmp_path, fake_nexus, mount: Callable[..., str]):
+    """Claude Code run without ``launch.CLAUDE_ARGS`` lists WebSearch among its deferred
+    tools, and the proxy passes that on to Nexus; so the print mode test above, whose
+    ``claude`` adds them, proves they keep it from the model."""
     claude = require_claude()
     tap = ProxyTap(proxy_app(fake_nexus.url))
     url = mount(tap)
     settings = Settings(api_key="unused", port=int(url.rsplit(":", 1)[1]))
     env = claude_env(launch.claude_code_command(settings), tmp_path)
 
-    def first_request(*args: str) -> bytes:
-        tap.exchanges.clear()
-        done = subprocess.run(
-            [str(claude), *args, "-p", "Say hello"], env=env, cwd=tmp_path, capture_output=True, timeout=_TIMEOUT
-        )
-        assert done.returncode == 0, done.stderr
-        return next(e.request for e in tap.exchanges if e.path == "/v1/messages" and b'"tools"' in e.request)
+    done = subprocess.run(
+        [str(claude), "-p", "Say hello"], env=env, cwd=tmp_path, capture_output=True, timeout=_TIMEOUT
+    )
 
-    # Without the argument Claude Code lists WebSearch among its deferred tools; with it, nowhere.
-    assert b"WebSearch" in first_request()
-    assert b"WebSearch" not in first_request(*launch.CLAUDE_ARGS)
+    assert done.returncode == 0, done.stderr
+    first = next(e.request for e in tap.exchanges if e.path == "/v1/messages" and b'"tools"' in e.request)
+    assert b"WebSearch" in first
+    assert "WebSearch" in upstream_text(fake_nexus)
 
 
 def _squashed(screen: bytes) -> bytes:
