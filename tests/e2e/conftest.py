@@ -1,4 +1,4 @@
-"""End-to-end fixtures: one uvicorn and one fake Nexus per module, a fresh proxy per test."""
+"""End-to-end fixtures: one uvicorn per worker, one fake Nexus per module, a fresh proxy per test."""
 
 from __future__ import annotations
 
@@ -13,8 +13,10 @@ from tests.support.proxy import proxy_app, sdk_client
 from tests.support.servers import AppServer, app_server
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def proxy_server() -> Iterator[AppServer]:
+    """The uvicorn every test mounts its own proxy on: started once, as stopping one takes
+    uvicorn a tenth of a second, which for each module added up to seconds."""
     with app_server() as server:
         yield server
 
