@@ -127,7 +127,8 @@ class _Reader:
                 return
             self._reading = True
         try:
-            self._pump()
+            with self._lane.reading():
+                self._pump()
         finally:
             with self._lock:
                 self._reading, ended = False, self._ended

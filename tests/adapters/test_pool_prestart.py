@@ -1,10 +1,13 @@
-"""A served proxy starts its pool threads before the first request, not on the event loop."""
+"""A served proxy starts its pool threads up front, and hands the GIL over faster while streaming."""
 
 from __future__ import annotations
 
+import sys
 import threading
 
-from adapters.http.threads import BlockingRunner
+import pytest
+
+from adapters.http.threads import BlockingRunner, Lane
 
 
 def pool_threads(prefix: str) -> list[threading.Thread]:
@@ -26,3 +29,20 @@ def test_a_pool_starts_no_thread_until_asked_by_default() -> None:
         assert pool_threads("lazy-probe") == []
     finally:
         runner._pool.shutdown(wait=True)
+
+
+def test_the_gil_changes_hands_faster_only_while_some_stream_is_read() -> None:
+    before = sys.getswitchinterval()
+    lane = Lane()
+    try:
+        with lane.reading():
+            assert sys.getswitchinterval() == pytest.approx(before)  # not asked for: unchanged
+        lane.hand_over_faster_while_streaming(0.0002)
+        with lane.reading():
+            assert sys.getswitchinterval() == pytest.approx(0.0002)
+            with lane.reading():
+                pass
+            assert sys.getswitchinterval() == pytest.approx(0.0002)  # one reader is still on
+        assert sys.getswitchinterval() == pytest.approx(before)
+    finally:
+        sys.setswitchinterval(before)
