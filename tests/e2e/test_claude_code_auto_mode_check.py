@@ -38,7 +38,7 @@ COMMANDS = {
 }
 TOOL_IDS = {kind: f"tooluse_{kind}Call01" for kind in COMMANDS}
 # Long enough for the fake's instant answers on a loaded machine, short for the test.
-CHECK_TIMEOUT = 1.0
+CHECK_TIMEOUT = 0.6
 REASON = "it writes a file the user never asked for"
 
 
