@@ -18,6 +18,7 @@ from cattrs.cols import homogenous_tuple_structure_factory
 from cattrs.errors import BaseValidationError
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
+from adapters.lazy_hooks import LazyHook
 from domain.errors import InvalidRequestError
 from domain.vocab import anthropic as a
 
@@ -106,24 +107,6 @@ def _is_text_or_blocks(tp: Any) -> bool:
     return str in args and any(get_origin(arg) is tuple for arg in args)
 
 
-class _Lazy:
-    """A class's structure hook, looked up on first use and kept (not dispatched per value).
-
-    Looked up late, not when the factory runs: the vocabulary is recursive (tool results
-    hold blocks), and asking for a hook while cattrs builds the one it depends on would loop.
-    """
-
-    def __init__(self, converter: cattrs.Converter, cls: Any) -> None:
-        self._converter = converter
-        self._cls = cls
-        self._hook: Callable[[Any, Any], Any] | None = None
-
-    def __call__(self, value: Any, cls: Any) -> Any:
-        if self._hook is None:
-            self._hook = self._converter.get_structure_hook(self._cls)
-        return self._hook(value, cls)
-
-
 def make_converter() -> cattrs.Converter:
     """The Anthropic wire converter: every hook registered here, in one visible block.
 
@@ -150,7 +133,7 @@ def make_converter() -> cattrs.Converter:
     def tagged_union_hook(tp: Any) -> Callable[[Any, Any], Any]:
         """Pick the class from the ``type`` field; never guess from other fields."""
         table = {tag: m for m in _union_args(tp) if m is not type(None) for tag in _type_tags(m)}
-        hooks = {tag: _Lazy(converter, m) for tag, m in table.items()}
+        hooks = {tag: LazyHook(converter, m) for tag, m in table.items()}
         optional = type(None) in _union_args(tp)
 
         def structure(value: Any, _: Any) -> Any:
@@ -171,7 +154,7 @@ def make_converter() -> cattrs.Converter:
 
     def text_or_blocks_hook(tp: Any) -> Callable[[Any, Any], Any]:
         blocks = next(arg for arg in _union_args(tp) if get_origin(arg) is tuple)
-        blocks_hook = _Lazy(converter, blocks)
+        blocks_hook = LazyHook(converter, blocks)
         optional = type(None) in _union_args(tp)
 
         def structure(value: Any, _: Any) -> Any:

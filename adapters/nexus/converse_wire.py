@@ -19,6 +19,7 @@ import cattrs
 from cattrs.errors import BaseValidationError
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
+from adapters.lazy_hooks import LazyHook
 from domain.vocab import converse as c
 
 
@@ -82,24 +83,6 @@ def _plain_json(converter: cattrs.Converter) -> Callable[[Any], Any]:
     return plain
 
 
-class _Lazy:
-    """A class's structure hook, looked up on first use and kept (not per value).
-
-    Looked up late, not when the factory runs: the vocabulary is recursive (tool results
-    hold blocks), and asking for a hook while cattrs builds the one it depends on would loop.
-    """
-
-    def __init__(self, converter: cattrs.Converter, cls: Any) -> None:
-        self._converter = converter
-        self._cls = cls
-        self._hook: Callable[[Any, Any], Any] | None = None
-
-    def __call__(self, value: Any, cls: Any) -> Any:
-        if self._hook is None:
-            self._hook = self._converter.get_structure_hook(self._cls)
-        return self._hook(value, cls)
-
-
 def make_converter() -> cattrs.Converter:
     """The Converse wire converter: every hook registered here, in one visible block.
 
@@ -124,7 +107,7 @@ def make_converter() -> cattrs.Converter:
         return make_dict_structure_fn(cls, converter, **renamed(cls))
 
     def keyed_union_hook(tp: Any) -> Callable[[Any, Any], Any]:
-        table = {_member_key(m): (m, _Lazy(converter, m)) for m in _members(tp)}
+        table = {_member_key(m): (m, LazyHook(converter, m)) for m in _members(tp)}
 
         def structure(value: Any, _: Any) -> Any:
             if not isinstance(value, dict):
@@ -139,7 +122,7 @@ def make_converter() -> cattrs.Converter:
 
     def block_tuple_hook(tp: Any) -> Callable[[Any, Any], Any]:
         item = get_args(tp)[0]
-        hook = _Lazy(converter, item)
+        hook = LazyHook(converter, item)
         return lambda values, _: tuple(b for b in (hook(v, item) for v in values) if b is not None)
 
     # A blob that still has its canonical base64 text goes out as that text, not encoded again.
