@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import anthropic
 import pytest
 
 from tests.support.fake_nexus import (
@@ -19,6 +18,9 @@ from tests.support.fake_nexus import (
     text_stream,
 )
 from tests.support.sse_client import post_stream, sse_events
+
+if TYPE_CHECKING:
+    import anthropic
 
 HELLO: dict[str, Any] = {
     "model": "claude-opus-4.6",
@@ -66,6 +68,8 @@ def test_a_stream_the_client_left_closes_its_connection(
 
 
 def test_a_failed_stream_does_not_go_back_to_the_pool(client: anthropic.Anthropic, fake_nexus: FakeNexus) -> None:
+    import anthropic
+
     fake_nexus.enqueue(text_stream("warm"))
     assert _streamed_text(client) == "warm"
     before = fake_nexus.connections_accepted

@@ -5,12 +5,14 @@ from __future__ import annotations
 import base64
 import struct
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import anthropic
 import pytest
 
 from tests.support.fake_nexus import FakeNexus, JsonReply, error_reply, text_reply
+
+if TYPE_CHECKING:
+    import anthropic
 
 PNG = base64.b64encode(
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + struct.pack(">II", 400, 300) + b"\x08\x02\x00\x00\x00"
@@ -76,11 +78,15 @@ def test_parallel_counts_as_claude_code_sends_them(client: anthropic.Anthropic, 
     ],
 )
 def test_bad_count_requests_get_the_same_400s(client: anthropic.Anthropic, body: dict[str, Any], words: str) -> None:
+    import anthropic
+
     with pytest.raises(anthropic.BadRequestError, match=words):
         client.post("/v1/messages/count_tokens", body=body, cast_to=object)
 
 
 def test_unknown_model_counts_are_404(client: anthropic.Anthropic) -> None:
+    import anthropic
+
     with pytest.raises(anthropic.NotFoundError):
         client.messages.count_tokens(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import anthropic
 import pytest
 
 from tests.support.fake_nexus import (
@@ -19,6 +18,9 @@ from tests.support.fake_nexus import (
     token_usage,
     tool_use_events,
 )
+
+if TYPE_CHECKING:
+    import anthropic
 
 SIGNATURE = "EqQBCkYIBxgCKkB+/sig==" * 4
 TOOL: anthropic.types.ToolParam = {
@@ -118,6 +120,8 @@ def test_invalid_beta_flag_is_retried_without_betas(client: anthropic.Anthropic,
 
 
 def test_context_overflow_is_reworded_for_claude_code(client: anthropic.Anthropic, fake_nexus: FakeNexus) -> None:
+    import anthropic
+
     fake_nexus.enqueue(error_reply(400, "ValidationException", "Input is too long for requested model."))
     with pytest.raises(anthropic.BadRequestError) as caught:
         client.messages.create(model="claude-opus-4.6", max_tokens=100, messages=[ASK])

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import base64
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import anthropic
 import pytest
 
 from tests.support.fake_nexus import (
@@ -19,6 +18,9 @@ from tests.support.fake_nexus import (
     token_usage,
     tool_use_events,
 )
+
+if TYPE_CHECKING:
+    import anthropic
 
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\x00" * 24).decode()
 PDF = base64.b64encode(b"%PDF-1.4\n1 0 obj << /Type /Page >> endobj\n%%EOF").decode()
@@ -162,6 +164,8 @@ def test_pdf_and_plain_text_documents(client: anthropic.Anthropic, fake_nexus: F
 def test_unsupported_content_is_a_400_and_nexus_is_not_called(
     client: anthropic.Anthropic, fake_nexus: FakeNexus
 ) -> None:
+    import anthropic
+
     url_image: anthropic.types.ImageBlockParam = {
         "type": "image",
         "source": {"type": "url", "url": "https://example.com/cat.png"},

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import anthropic
+from typing import TYPE_CHECKING, Any
 
 from entrypoints.app import build_app
 from entrypoints.settings import Settings
+
+if TYPE_CHECKING:
+    import anthropic
 
 KEY = "nxk-end-to-end-secret"
 
@@ -20,4 +21,5 @@ def proxy_app(endpoint: str, **settings: Any) -> Any:
 def sdk_client(url: str) -> anthropic.Anthropic:
     """The anthropic SDK against a local proxy, never retrying. Close it (``with``): its
     connection pool holds sockets."""
+    import anthropic  # here, not at the top: every worker collects every module, few use it
     return anthropic.Anthropic(base_url=url, api_key="placeholder", max_retries=0)
