@@ -22,4 +22,5 @@ def sdk_client(url: str) -> anthropic.Anthropic:
     """The anthropic SDK against a local proxy, never retrying. Close it (``with``): its
     connection pool holds sockets."""
     import anthropic  # here, not at the top: every worker collects every module, few use it
+
     return anthropic.Anthropic(base_url=url, api_key="placeholder", max_retries=0)
