@@ -201,14 +201,14 @@ class Cli:
             small_model: small/fast model id (default claude-opus-4.6).
             claude_code: print the shell command that launches Claude Code against the proxy.
             shell: the shell that command is written for: bash, zsh, fish, powershell or cmd
-                (default: the one this terminal runs, from SHELL, PSModulePath).
+                (by default the one this terminal runs, from SHELL or PSModulePath).
             verbose: log request summaries at DEBUG (never keys or prompts).
             dev: use ./nexus-claude-api.local.json and ./logs/ instead of ~/.config.
             dry_run: check the configuration, print what start would do, and exit.
             auto_mode_check: answer Claude Code's auto-mode safety check with the Nexus
                 model (this proxy's own check, weaker than Anthropic's; one extra Nexus
-                call per response with tool calls). Also `auto_mode_check: true` in the
-                config file.
+                call per response with tool calls); the config file's auto_mode_check
+                turns it on for good.
         """
         with _exit_on_config_error():
             flags = {"host": host, "port": port, "endpoint_url": endpoint_url}

@@ -83,3 +83,10 @@ def test_claude_with_the_flag_runs_claude_code_against_a_proxy_that_answers_the_
     assert "CLAUDE_CODE_AUTO_MODE_SERVER" not in seen["env"]
     log = home / ".config" / "nexus-claude-api" / "logs" / "nexus-claude-api.log"
     assert "its safety check is answered by this proxy" in log.read_text()
+
+
+def test_start_help_gives_each_option_its_whole_description(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_main("start", "--help") == 0
+    page = " ".join(capsys.readouterr().out.split())
+    assert "the config file's auto_mode_check turns it on for good." in page
+    assert "from SHELL or PSModulePath)." in page  # a colon in a description used to cut it short
