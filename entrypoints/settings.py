@@ -76,6 +76,15 @@ class Settings:
         default=30.0, validator=lambda _, a, v: _check_seconds(a.name, v, AUTO_MODE_CHECK_CEILING)
     )
 
+    def __attrs_post_init__(self) -> None:
+        # The stream waits for the check in silence (pings aside): past stream_idle_limit it
+        # would end with a timeout_error before the check could say "unavailable".
+        if self.auto_mode_check and self.auto_mode_check_timeout >= self.stream_idle_limit:
+            raise ConfigError(
+                f"auto_mode_check_timeout ({self.auto_mode_check_timeout:g} s) must be below "
+                f"stream_idle_limit ({self.stream_idle_limit:g} s)"
+            )
+
 
 class ConfigStore(Protocol):
     """A JSON settings file of one mode (user or ``--dev``)."""

@@ -90,3 +90,11 @@ def test_start_help_gives_each_option_its_whole_description(capsys: pytest.Captu
     page = " ".join(capsys.readouterr().out.split())
     assert "the config file's auto_mode_check turns it on for good." in page
     assert "from SHELL or PSModulePath)." in page  # a colon in a description used to cut it short
+
+
+def test_the_checks_deadline_must_come_before_the_streams_idle_limit(home, served, capsys):  # noqa: F811
+    write_config(user_config(home), api_key="k", auto_mode_check=True, auto_mode_check_timeout=60, stream_idle_limit=60)
+    with pytest.raises(SystemExit) as exited:
+        run("start")
+    assert exited.value.code == 2 and served == []
+    assert "auto_mode_check_timeout (60 s) must be below stream_idle_limit (60 s)" in capsys.readouterr().err
