@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import attrs
+
 from domain.vocab import converse as c
 
 # Converse's ``jsonSchema.name`` pattern is strict; one fixed name always fits.
@@ -49,12 +51,4 @@ def without_native_output(request: c.ConverseRequest) -> c.ConverseRequest | Non
     if text_format is None:
         return None
     note = c.TextContent(text=instruction(text_format.structure.json_schema.schema))
-    return c.ConverseRequest(
-        messages=request.messages,
-        system=(*(request.system or ()), note),
-        inference_config=request.inference_config,
-        tool_config=request.tool_config,
-        additional_model_request_fields=request.additional_model_request_fields,
-        additional_model_response_field_paths=request.additional_model_response_field_paths,
-        output_config=None,
-    )
+    return attrs.evolve(request, system=(*(request.system or ()), note), output_config=None)
