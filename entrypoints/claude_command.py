@@ -29,7 +29,7 @@ from adapters.http.http_parser import HttpToolsProtocol
 from domain.errors import ConfigError
 from entrypoints import config, launch
 from entrypoints.app import build_app
-from entrypoints.logs import APP_LOGGER, configure_logging, written_off_thread
+from entrypoints.logs import APP_LOGGER, configure_logging, quiet_console, written_off_thread
 from entrypoints.settings import Settings
 
 INSTALL_HINT = (
@@ -46,7 +46,6 @@ _ATTEMPT_SECONDS = 0.5
 # would go out too (x-api-key), for Claude Code to ask about.
 _DROPPED = (*config.KEY_ENV_VARS, "ANTHROPIC_API_KEY")
 _log = logging.getLogger(f"{APP_LOGGER}.claude")
-_HANDLER_PREFIX = "nexus-claude-api:"  # the names entrypoints/logs.py gives its handlers
 
 
 def main(args: Sequence[str], home: Path, cwd: Path, environ: Mapping[str, str]) -> int:
@@ -66,7 +65,7 @@ def main(args: Sequence[str], home: Path, cwd: Path, environ: Mapping[str, str])
     settings, _ = config.resolve_settings(flags, store, environ)
     secrets = [settings.api_key, settings.access_token or ""]
     configure_logging(config.log_path(False, home, cwd), settings.verbose, secrets=secrets)
-    quiet_console()
+    quiet_console()  # the terminal is Claude Code's
     return run(settings, program, args, environ)
 
 
@@ -78,16 +77,6 @@ def proxy_flags(args: Sequence[str]) -> tuple[dict[str, bool], list[str]]:
     if args[:1] == [AUTO_MODE_CHECK_FLAG]:
         return {"auto_mode_check": True}, list(args[1:])
     return {}, list(args)
-
-
-def quiet_console() -> None:
-    """Drop our console log handlers: the terminal is Claude Code's; the log file keeps all."""
-    root = logging.getLogger()
-    for handler in list(root.handlers):
-        ours = (handler.get_name() or "").startswith(_HANDLER_PREFIX)
-        if ours and not isinstance(handler, logging.FileHandler):
-            root.removeHandler(handler)
-            handler.close()
 
 
 def run(settings: Settings, program: str, args: Sequence[str], environ: Mapping[str, str]) -> int:

@@ -150,6 +150,15 @@ def _remove_own_handlers(root: logging.Logger) -> None:
             handler.close()
 
 
+def quiet_console() -> None:
+    """Drop the console handlers ``configure_logging`` installed; the log file keeps all."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if _is_own(handler) and not isinstance(handler, logging.FileHandler):
+            root.removeHandler(handler)
+            handler.close()
+
+
 def _route_uvicorn(verbose: bool) -> None:
     # With log_config=None uvicorn adds no handlers; make sure its loggers
     # propagate to ours (and drop any a previous dictConfig left behind).
