@@ -18,7 +18,9 @@ import re
 
 import attrs
 
+# Claude's context window on Nexus, and with ``context-1m-2025-08-07`` sent.
 CONTEXT_LIMIT = 200_000
+CONTEXT_LIMIT_1M = 1_000_000
 # Regexes look at this much of Nexus's message: enough for any real wording, and a
 # 44 KB message echoing the request cannot stall the relay.
 _HEAD = 2048

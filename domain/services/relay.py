@@ -15,7 +15,7 @@ from domain.ports import ConverseGateway, ConverseStream
 from domain.rules.betas import CONTEXT_1M
 from domain.rules.media import media_count
 from domain.rules.models import ModelCatalog, ResolvedModel
-from domain.rules.rejections import RequestSize, reword_rejection
+from domain.rules.rejections import CONTEXT_LIMIT, CONTEXT_LIMIT_1M, RequestSize, reword_rejection
 from domain.rules.token_estimate import estimate_tokens
 from domain.services.auto_mode import AutoModeCheck, Check, checked_batches, proposed_calls
 from domain.services.cooldown import Cooldown
@@ -28,9 +28,6 @@ from domain.vocab import anthropic as a
 from domain.vocab import converse as c
 
 T = TypeVar("T")
-
-# Claude's context window on Nexus, by whether ``context-1m-2025-08-07`` went with the call.
-_CONTEXT_WINDOW = {True: 1_000_000, False: 200_000}
 
 
 @attrs.frozen(kw_only=True)
@@ -53,7 +50,7 @@ class Prepared:
         size = RequestSize(
             input_tokens=estimate_tokens(request),
             max_tokens=max_tokens or 0,
-            context_limit=_CONTEXT_WINDOW[CONTEXT_1M in sent_betas(request)],
+            context_limit=CONTEXT_LIMIT_1M if CONTEXT_1M in sent_betas(request) else CONTEXT_LIMIT,
             media_items=media_count(request.messages),
         )
         return UpstreamRejectedError(reword_rejection(error.message, size))
