@@ -24,6 +24,8 @@ from domain.vocab import anthropic as a
 
 # Responses keep their nulls: Anthropic sends ``"stop_sequence": null`` and clients read it.
 _KEEP_NULLS = {a.MessagesResponse, a.StopInfo}
+# ...but for fields only the proxy fills, absent unless it did (auto mode's check answered).
+_PROXY_ONLY = {"safeguard_results"}
 _NAMES = {str: "a string", int: "an integer", float: "a number", bool: "a boolean"}
 
 
@@ -183,7 +185,10 @@ def make_converter() -> cattrs.Converter:
     def without_nulls(cls: Any) -> Callable[[Any], dict[str, Any]]:
         # Left out by the generated code itself: no second dict built per object.
         fields = attrs.fields(attrs.resolve_types(cls))
-        overrides: dict[str, Any] = {f.name: override(omit_if_default=True) for f in fields if f.default is None}
+        omitted = [f.name for f in fields if f.default is None]
+        if cls in _KEEP_NULLS:
+            omitted = [name for name in omitted if name in _PROXY_ONLY]
+        overrides: dict[str, Any] = {name: override(omit_if_default=True) for name in omitted}
         return make_dict_unstructure_fn(cls, converter, **overrides)
 
     converter.register_structure_hook(str, _strict(str))
@@ -196,21 +201,7 @@ def make_converter() -> cattrs.Converter:
     converter.register_structure_hook_factory(_is_text_or_blocks, text_or_blocks_hook)
     converter.register_structure_hook_factory(_is_tagged_union, tagged_union_hook)
     converter.register_structure_hook_factory(attrs.has, object_hook)
-
-    def nulls_kept(cls: Any) -> Callable[[Any], dict[str, Any]]:
-        # ...but for the check's results, which exist only when auto mode's check was answered.
-        base = make_dict_unstructure_fn(cls, converter)
-
-        def unstructure(obj: Any) -> dict[str, Any]:
-            data = base(obj)
-            if data.get("safeguard_results", ...) is None:
-                del data["safeguard_results"]
-            return data
-
-        return unstructure
-
-    converter.register_unstructure_hook_factory(lambda cls: attrs.has(cls) and cls not in _KEEP_NULLS, without_nulls)
-    converter.register_unstructure_hook_factory(lambda cls: cls in _KEEP_NULLS, nulls_kept)
+    converter.register_unstructure_hook_factory(attrs.has, without_nulls)
     return converter
 
 
