@@ -109,11 +109,11 @@ class _Reader:
     client left mid-read), so it is free before that thread counts as idle.
     """
 
-    def __init__(self, stream: MessageStream, slot: Slot | None, pipe: Pipe, lane: Lane | None = None) -> None:
+    def __init__(self, stream: MessageStream, slot: Slot | None, pipe: Pipe) -> None:
         self._stream = stream
         self._slot = slot
         self._pipe = pipe
-        self._lane = lane or LANE
+        self._lane = LANE
         self._lock = threading.Lock()
         self._reading = self._ended = False
         self._gathered: list[bytes] = []
