@@ -48,9 +48,10 @@ def _cited(rule: Any, lists: dict[str, Any], flagged: bool) -> tuple[a.CitedRule
     if match is None:
         return None, None
     kind, index = match[1], int(match[2])
-    entries = lists.get(kind)
-    if kind != "allow" and not flagged or kind == "allow" and flagged:
+    # An allow rule explains a pass, a deny rule a flag; the other way round cites nothing.
+    if (kind == "allow") == flagged:
         return None, None
+    entries = lists.get(kind)
     if not isinstance(entries, list) or index >= len(entries):
         return None, None
     text = entries[index] if isinstance(entries[index], str) else json.dumps(entries[index])
