@@ -23,11 +23,11 @@ from domain.errors import ConfigError
 from domain.rules.betas import DEFAULT_BETA_ALLOWLIST
 from domain.rules.loopback import is_loopback
 from entrypoints.settings import (
-    AUTO_MODE_CHECK_CEILING,
     DEFAULT_ENDPOINT,
     DEFAULT_HOST,
     DEFAULT_MODEL,
     DEFAULT_PORT,
+    SECONDS_LIMITS,
     ConfigStore,
     Settings,
 )
@@ -37,7 +37,6 @@ KEY_ENV_VARS = ("NEXUS_API_KEY", "AWS_BEARER_TOKEN_BEDROCK")
 ENDPOINT_ENV_VAR = "NEXUS_ENDPOINT_URL"
 # The settings `config set` writes; the rest of FILE_KEYS are hand-edited extras.
 BASIC_KEYS = ("api_key", "endpoint_url", "model", "small_model")
-_NUMBER_KEYS = ("connect_timeout", "read_timeout", "auto_mode_check_timeout")
 _LIST_KEYS = ("beta_allowlist", "extra_betas", "allowed_hosts")
 # Written by `start` on the first bind beyond loopback; never shown by `config show`.
 TOKEN_KEY = "access_token"
@@ -47,8 +46,7 @@ ADVANCED_KEYS = (
     "upstream_model_ids",
     "max_output_tokens",
     *_LIST_KEYS,
-    *_NUMBER_KEYS,
-    "stream_idle_limit",
+    *SECONDS_LIMITS,
     *_COUNT_LIMITS,
     TOKEN_KEY,
     "auto_mode_check",
@@ -226,17 +224,6 @@ def _is_token_map(value: Any) -> bool:
     )
 
 
-# Seconds each timeout may be: above zero, finite, at most this (an hour of silence from
-# Nexus is already a dead connection; `1e999` in JSON is infinity, which requests would
-# pass on to the socket as "wait forever").
-TIMEOUT_LIMITS = {
-    "connect_timeout": 300.0,
-    "read_timeout": 3600.0,
-    "stream_idle_limit": 290.0,
-    "auto_mode_check_timeout": AUTO_MODE_CHECK_CEILING,
-}
-
-
 def _count_check(key: str) -> tuple[Callable[[Any], bool], str]:
     low, high = _COUNT_LIMITS[key]
 
@@ -247,7 +234,7 @@ def _count_check(key: str) -> tuple[Callable[[Any], bool], str]:
 
 
 def _seconds_check(key: str) -> tuple[Callable[[Any], bool], str]:
-    limit = TIMEOUT_LIMITS[key]
+    limit = SECONDS_LIMITS[key]
 
     def check(value: Any) -> bool:
         number = isinstance(value, int | float) and not isinstance(value, bool)
@@ -261,7 +248,7 @@ _FILE_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "upstream_model_ids": (_is_text_map, "an object of model id -> Nexus modelId strings"),
     "max_output_tokens": (_is_token_map, "an object of model id -> a whole number of tokens"),
     **{key: (_is_text_list, "a list of non-empty strings") for key in _LIST_KEYS},
-    **{key: _seconds_check(key) for key in (*_NUMBER_KEYS, "stream_idle_limit")},
+    **{key: _seconds_check(key) for key in SECONDS_LIMITS},
     **{key: _count_check(key) for key in _COUNT_LIMITS},
     TOKEN_KEY: (lambda value: _is_word(value) and value.isascii(), "one word of plain ASCII characters"),
     "auto_mode_check": (lambda value: isinstance(value, bool), "true or false"),
@@ -280,7 +267,7 @@ def _apply_advanced(stored: Mapping[str, Any], source: str, values: dict[str, An
         base = stored.get("beta_allowlist", DEFAULT_BETA_ALLOWLIST)
         merged = dict.fromkeys([*base, *stored.get("extra_betas", [])])
         values["beta_allowlist"], sources["beta_allowlist"] = tuple(merged), source
-    for key in (*_NUMBER_KEYS, "stream_idle_limit"):
+    for key in SECONDS_LIMITS:
         if key in stored:
             values[key], sources[key] = float(stored[key]), source
     for key in _COUNT_LIMITS:

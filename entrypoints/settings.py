@@ -14,19 +14,26 @@ DEFAULT_ENDPOINT = "https://genai-nexus.api.corpinter.net"
 DEFAULT_MODEL = "claude-opus-4.6"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4141
-# Claude Code gives up on a stream silent for 300 s; the proxy must end it first.
-STREAM_IDLE_CEILING = 290.0
-# The longest auto mode's check may take: it holds the end of a response, and the stream's idle limit.
-AUTO_MODE_CHECK_CEILING = 120.0
+# Seconds each timeout may be: above zero, finite, at most this (an hour of silence from
+# Nexus is already a dead connection; `1e999` in JSON is infinity, which requests would
+# pass on to the socket as "wait forever"). Claude Code gives up on a stream silent for
+# 300 s, so the proxy must end it first; auto mode's check holds the end of a response.
+SECONDS_LIMITS = {
+    "connect_timeout": 300.0,
+    "read_timeout": 3600.0,
+    "auto_mode_check_timeout": 120.0,
+    "stream_idle_limit": 290.0,
+}
 
 
 def _redacted(value: str | None) -> str:
     return "<set>" if value else "<unset>"
 
 
-def _check_seconds(name: str, value: float, limit: float) -> None:
+def _check_seconds(_: Any, attribute: attrs.Attribute[float], value: float) -> None:
     # The config file is checked with its path in the message (entrypoints/config.py);
     # this is the last line for settings built any other way.
+    name, limit = attribute.name, SECONDS_LIMITS[attribute.name]
     if not (math.isfinite(value) and 0 < value <= limit):
         raise ConfigError(f"{name} must be a number of seconds above 0 and at most {limit:g}, got {value!r}")
 
@@ -46,8 +53,8 @@ class Settings:
     # Exposed model id -> the most output tokens it allows, over the built-in table.
     max_output_tokens: dict[str, int] = attrs.field(factory=dict)
     beta_allowlist: tuple[str, ...] = DEFAULT_BETA_ALLOWLIST
-    connect_timeout: float = attrs.field(default=10.0, validator=lambda _, a, v: _check_seconds(a.name, v, 300.0))
-    read_timeout: float = attrs.field(default=600.0, validator=lambda _, a, v: _check_seconds(a.name, v, 3600.0))
+    connect_timeout: float = attrs.field(default=10.0, validator=_check_seconds)
+    read_timeout: float = attrs.field(default=600.0, validator=_check_seconds)
     max_body_bytes: int = 32 * 1024 * 1024
     # Request bodies held at once, from reading until Nexus has taken them: a large body
     # costs a few times its size while translated, so past this a request gets a 429.
@@ -60,9 +67,7 @@ class Settings:
     worker_threads: int = attrs.field(default=16, validator=attrs.validators.ge(1))
     # Seconds a stream may wait for Nexus's next event before it ends with timeout_error:
     # under Claude Code's 300 s stall watchdog, which pings would otherwise keep quiet.
-    stream_idle_limit: float = attrs.field(
-        default=120.0, validator=lambda _, a, v: _check_seconds(a.name, v, STREAM_IDLE_CEILING)
-    )
+    stream_idle_limit: float = attrs.field(default=120.0, validator=_check_seconds)
     verbose: bool = False
     # Required of every client while bound beyond loopback; kept in the config file.
     access_token: str | None = attrs.field(default=None, repr=_redacted)
@@ -72,9 +77,7 @@ class Settings:
     # off by default: it is this proxy's own check, weaker than Anthropic's and unmeasured.
     auto_mode_check: bool = False
     # Past this the check is ``unavailable`` (``timeout``), and Claude Code refuses the call.
-    auto_mode_check_timeout: float = attrs.field(
-        default=30.0, validator=lambda _, a, v: _check_seconds(a.name, v, AUTO_MODE_CHECK_CEILING)
-    )
+    auto_mode_check_timeout: float = attrs.field(default=30.0, validator=_check_seconds)
 
     def __attrs_post_init__(self) -> None:
         # The stream waits for the check in silence (pings aside): past stream_idle_limit it
