@@ -12,9 +12,7 @@ from __future__ import annotations
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as _UvicornHttpTools
 
-from adapters.http.errors import error_body
-from adapters.http.http_version import SUPPORTED
-from adapters.http.json_limits import to_json_bytes
+from adapters.http.http_version import SUPPORTED, bad_request_body, unsupported_message
 
 # What llhttp reports when it never reached a version (garbage before the request line ends).
 _NO_VERSION = "0.0"
@@ -28,14 +26,14 @@ def refusal_message(version: str, reason: str) -> str:
         reason: uvicorn's own words, used when the version is not the fault.
     """
     if version not in SUPPORTED and version != _NO_VERSION:
-        # Word for word what HttpVersionGuard answers when h11 hands it such a request.
-        return f"HTTP/{version[:10]} is not supported; this proxy speaks HTTP/1.1"
+        # What HttpVersionGuard answers when h11 hands it such a request.
+        return unsupported_message(version)
     return reason
 
 
 def refusal(message: str, default_headers: list[tuple[bytes, bytes]]) -> bytes:
     """A whole HTTP/1.1 400 response with Anthropic's JSON error, closing the connection."""
-    body = to_json_bytes(error_body("invalid_request_error", message, None))
+    body = bad_request_body(message)
     head = [b"HTTP/1.1 400 Bad Request\r\n"]
     head += [name + b": " + value + b"\r\n" for name, value in default_headers]
     head += [

@@ -19,6 +19,16 @@ log = logging.getLogger("nexus_claude_api.http")
 SUPPORTED = ("1.0", "1.1")
 
 
+def unsupported_message(version: str) -> str:
+    """What a request in HTTP ``version``, which this proxy does not speak, is told."""
+    return f"HTTP/{version[:10]} is not supported; this proxy speaks HTTP/1.1"
+
+
+def bad_request_body(message: str) -> bytes:
+    """Anthropic's JSON body for a 400 refused before the app (no request id yet)."""
+    return to_json_bytes(error_body("invalid_request_error", message, None))
+
+
 class HttpVersionGuard:
     """ASGI wrapper answering requests in an unsupported HTTP version with a JSON 400."""
 
@@ -32,8 +42,7 @@ class HttpVersionGuard:
             await self._app(scope, receive, send)
             return
         log.info("refused an HTTP/%.10s request", version)
-        message = f"HTTP/{version[:10]} is not supported; this proxy speaks HTTP/1.1"
-        body = to_json_bytes(error_body("invalid_request_error", message, None))
+        body = bad_request_body(unsupported_message(version))
         headers = [
             (b"content-type", b"application/json"),
             (b"content-length", str(len(body)).encode()),
