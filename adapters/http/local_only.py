@@ -29,7 +29,7 @@ class LocalOnly:
     """
 
     def __init__(self, *, allowed_hosts: Iterable[str] = (), access_token: str | None = None, hint: str = "") -> None:
-        self._allowed = frozenset(host_name(h.strip()).lower().rstrip(".") for h in allowed_hosts if h.strip())
+        self._allowed = frozenset(_normal(h) for h in allowed_hosts if h.strip())
         self._token = access_token.encode() if access_token else None
         self._hint = hint
 
@@ -47,7 +47,7 @@ class LocalOnly:
             )
 
     def _host_allowed(self, host: str) -> bool:
-        return is_loopback(host) or host_name(host.strip()).lower().rstrip(".") in self._allowed
+        return is_loopback(host) or _normal(host) in self._allowed
 
     def _token_given(self, req: falcon.asgi.Request) -> bool:
         assert self._token is not None
@@ -57,3 +57,8 @@ class LocalOnly:
         # both are always compared, so which header was used does not show either.
         matches = [hmac.compare_digest(given.encode("utf-8", "replace"), self._token) for given in candidates]
         return any(matches)
+
+
+def _normal(host: str) -> str:
+    # Compared without port, brackets, case or the trailing dot of a fully qualified name.
+    return host_name(host.strip()).lower().rstrip(".")
