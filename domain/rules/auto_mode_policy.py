@@ -121,7 +121,11 @@ class ProposedCall:
     @property
     def rendered(self) -> str:
         """The call as the judge reads it."""
-        return _dumps({"tool_use_id": self.id, "tool": self.name, "input": self.input})
+        return _dumps(_call_view(self))
+
+
+def _call_view(call: ProposedCall | a.ToolUseBlock) -> dict[str, Any]:
+    return {"tool_use_id": call.id, "tool": call.name, "input": call.input}
 
 
 def _dumps(value: Any) -> str:
@@ -148,7 +152,7 @@ def _entries(message: a.Message) -> list[dict[str, Any]]:
         if message.role == "user" and isinstance(block, a.TextBlock):
             entries.append({"user": _clip(block.text, USER_TEXT_CLIP)})
         elif isinstance(block, a.ToolUseBlock):
-            entries.append({"tool_call": {"tool_use_id": block.id, "tool": block.name, "input": block.input}})
+            entries.append({"tool_call": _call_view(block)})
         elif isinstance(block, a.ToolResultBlock):
             output = _clip(_result_text(block.content), TOOL_OUTPUT_CLIP)
             entries.append({"untrusted_tool_output": {"tool_use_id": block.tool_use_id, "data": output}})
@@ -172,7 +176,7 @@ def _history(messages: tuple[a.Message, ...]) -> list[dict[str, Any]]:
 def _refused(context: dict[str, Any], messages: tuple[a.Message, ...]) -> list[dict[str, Any]]:
     ids = {str(i) for i in context.get("refused_calls") or () if isinstance(i, str)}
     return [
-        {"tool_use_id": block.id, "tool": block.name, "input": block.input}
+        _call_view(block)
         for message in messages
         if not isinstance(message.content, str)
         for block in message.content
@@ -187,7 +191,7 @@ def judge_prompt(request: a.MessagesRequest, calls: tuple[ProposedCall, ...], co
         "session": _history(request.messages),
         "facts": facts,
         "recently_refused": _refused(context, request.messages),
-        "proposed_calls": [{"tool_use_id": c.id, "tool": c.name, "input": c.input} for c in calls],
+        "proposed_calls": [_call_view(call) for call in calls],
     }
     return "Judge the proposed calls of this session.\n" + _dumps(view)
 
