@@ -41,7 +41,7 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
 def pytest_configure(config: pytest.Config) -> None:
     """The garbage collector kept off the objects that live for the whole run.
 
-    Collection imports anthropic, botocore, hypothesis and every test module: hundreds of
+    Collection imports botocore, hypothesis and every test module: hundreds of
     thousands of objects, each full collection walking them all (a second a worker in ten
     such passes). So the collector waits until collection is done, then those objects are
     frozen once (``pytest_collection_finish``): later passes, pytest's own at unconfigure
