@@ -13,6 +13,7 @@ import threading
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, TypeVar
 
+from adapters.http.threads import succeeded
 from domain.errors import ShuttingDownError
 
 SCOPE_KEY = "nexus_claude_api.disconnected"
@@ -98,14 +99,9 @@ class ShutdownSignal:
             self._begun = True
             waiters, self._waiters = list(self._waiters), set()
         for future in waiters:
-            future.get_loop().call_soon_threadsafe(_resolve, future)
+            future.get_loop().call_soon_threadsafe(succeeded, future, None)
         for cleanup in self._cleanups:
             cleanup()
-
-
-def _resolve(future: asyncio.Future[None]) -> None:
-    if not future.done():
-        future.set_result(None)
 
 
 def shutting_down_error() -> ShuttingDownError:

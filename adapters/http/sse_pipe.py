@@ -5,10 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 
-
-def _wake(waiter: asyncio.Future[None]) -> None:
-    if not waiter.done():
-        waiter.set_result(None)
+from adapters.http.threads import succeeded
 
 
 class Pipe:
@@ -37,7 +34,7 @@ class Pipe:
             self._data += data
             waiter, self._waiter = self._waiter, None
         if waiter is not None:
-            self._loop.call_soon_threadsafe(_wake, waiter)
+            self._loop.call_soon_threadsafe(succeeded, waiter, None)
         return True
 
     def end(self, error: BaseException | None) -> None:
@@ -46,7 +43,7 @@ class Pipe:
             self._ended, self._error = True, error
             waiter, self._waiter = self._waiter, None
         if waiter is not None:
-            self._loop.call_soon_threadsafe(_wake, waiter)
+            self._loop.call_soon_threadsafe(succeeded, waiter, None)
 
     def waiter(self) -> asyncio.Future[None] | None:
         """A future the reader completes when it has something; None if it already has (loop)."""

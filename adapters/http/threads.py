@@ -82,7 +82,7 @@ class BlockingRunner:
         except BaseException as error:  # the awaiting side decides what it means
             self._settle(loop, future, _failed, error)
         else:
-            self._settle(loop, future, _succeeded, result)
+            self._settle(loop, future, succeeded, result)
         finally:
             self._done()
 
@@ -98,8 +98,9 @@ class BlockingRunner:
         return await self.submit(fn, *args)
 
 
-def _succeeded(future: asyncio.Future[T], result: T) -> None:
-    if not future.done():  # cancelled meanwhile: the result has no taker
+def succeeded(future: asyncio.Future[T], result: T) -> None:
+    """Complete ``future`` with ``result`` unless it is done (cancelled: nobody takes it)."""
+    if not future.done():
         future.set_result(result)
 
 
