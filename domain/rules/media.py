@@ -34,6 +34,8 @@ _JPEG_STANDALONE = frozenset((0x01, *range(0xD0, 0xD9)))
 _JPEG_MAX_SEGMENTS = 512
 
 Media = a.ImageBlock | a.DocumentBlock
+# Where a medium sits: message, block and, inside a tool result, item (``_Site.key``).
+_Key = tuple[int, int, int | None]
 
 
 @attrs.frozen(kw_only=True)
@@ -96,7 +98,7 @@ class _Site:
         return f"messages.{self.message}.content.{self.block}{inner}.{self.kind}"
 
     @property
-    def key(self) -> tuple[int, int, int | None]:
+    def key(self) -> _Key:
         return (self.message, self.block, self.item)
 
 
@@ -240,10 +242,10 @@ def _oldest(candidates: list[_Site], excess: int, batch: int, newest: int) -> li
     return candidates[: max(excess, min(math.ceil(excess / batch) * batch, older))]
 
 
-def _choose_stubs(sites: list[_Site], limits: MediaLimits, newest: int) -> dict[tuple[int, int, int | None], str]:
+def _choose_stubs(sites: list[_Site], limits: MediaLimits, newest: int) -> dict[_Key, str]:
     images = sum(1 for site in sites if site.kind == "image")
     side = limits.side_limit(min(images, limits.max_items))
-    stubs: dict[tuple[int, int, int | None], str] = {}
+    stubs: dict[_Key, str] = {}
     fitting: list[_Site] = []
     for site in sites:
         problem = _oversize(site.media, limits, side)
@@ -264,7 +266,7 @@ def _choose_stubs(sites: list[_Site], limits: MediaLimits, newest: int) -> dict[
     return stubs
 
 
-def _with_stubs(message: a.Message, m: int, stubs: dict[tuple[int, int, int | None], str]) -> a.Message:
+def _with_stubs(message: a.Message, m: int, stubs: dict[_Key, str]) -> a.Message:
     assert not isinstance(message.content, str)  # only block lists hold media
     blocks: list[a.ContentBlock] = []
     for b, block in enumerate(message.content):
