@@ -27,6 +27,7 @@ from entrypoints.cli import Cli
 from entrypoints.config import redact_key
 from entrypoints.logs import configure_logging
 from entrypoints.settings import Settings
+from tests.support.home import isolated_home
 
 KEY_VARS = ("NEXUS_API_KEY", "AWS_BEARER_TOKEN_BEDROCK", "NEXUS_ENDPOINT_URL")
 LITERAL_KEYS = ["1e5", "0123", "a,b", "True", "None", "[1]", "{'a':1}", "0x1F", "-1"]
@@ -40,16 +41,7 @@ def run(*args: str) -> None:
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "home"
-    home.mkdir()
-    work = tmp_path / "work"
-    work.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setattr(Path, "home", staticmethod(lambda: home))
-    monkeypatch.chdir(work)
-    for var in KEY_VARS:
-        monkeypatch.delenv(var, raising=False)
-    return home
+    return isolated_home(tmp_path, monkeypatch, cwd=tmp_path / "work")
 
 
 @pytest.fixture

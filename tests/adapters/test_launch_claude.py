@@ -14,6 +14,7 @@ import pytest
 from entrypoints import cli, launch
 from entrypoints.claude_command import INSTALL_HINT
 from entrypoints.settings import Settings
+from tests.support.home import isolated_home
 
 # Reports its argv, its environment and what the proxy answered, then exits as told.
 STAND_IN = """#!{python}
@@ -29,14 +30,7 @@ ARGS = ["-p", "fix the tests", "--output-format", "json", "--model=x", "--dev", 
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setattr(Path, "home", staticmethod(lambda: home))
-    monkeypatch.chdir(tmp_path)
-    for name in ("NEXUS_API_KEY", "AWS_BEARER_TOKEN_BEDROCK", "NEXUS_ENDPOINT_URL", "ANTHROPIC_API_KEY"):
-        monkeypatch.delenv(name, raising=False)
-    return home
+    return isolated_home(tmp_path, monkeypatch, cwd=tmp_path)
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import pytest
 from entrypoints import claude_settings, launch
 from entrypoints.cli import Cli
 from entrypoints.settings import Settings
+from tests.support.home import isolated_home
 
 NOW = datetime(2026, 5, 1, 12, 30, 5)
 
@@ -23,14 +24,7 @@ def run(*args: str) -> None:
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setattr(Path, "home", staticmethod(lambda: home))
-    monkeypatch.chdir(tmp_path)
-    for name in ("CLAUDE_CONFIG_DIR", "NEXUS_API_KEY", "NEXUS_ENDPOINT_URL"):
-        monkeypatch.delenv(name, raising=False)
-    return home
+    return isolated_home(tmp_path, monkeypatch, cwd=tmp_path)
 
 
 def test_settings_prints_the_launch_environment_as_settings_json(home, capsys):
