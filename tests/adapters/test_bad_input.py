@@ -114,10 +114,7 @@ def test_a_lone_surrogate_from_nexus_becomes_a_replacement_character(
 def test_a_lone_surrogate_in_a_nexus_error_is_still_answered_as_json(
     client: falcon.testing.TestClient, gateway: FakeConverseGateway
 ) -> None:
-    def refuse(_: Any) -> Any:
-        raise errors.UpstreamRejectedError("field \udc00 is wrong")
-
-    gateway.on_converse = refuse
+    gateway.on_converse = refusing("field \udc00 is wrong")
     result = client.simulate_post("/v1/messages", body=body())
     assert result.status_code == 400
     assert result.json["error"]["message"] == "field \N{REPLACEMENT CHARACTER} is wrong"
