@@ -81,6 +81,8 @@ class _Record:
     def _log(
         self, status: int, *, upstream_model: str = "", usage: a.Usage | None = None, error_type: str | None = None
     ) -> None:
+        if self.traffic is None:
+            return
         exchange = Exchange(
             request_id=self.request_id,
             requested_model=self.model,
@@ -92,5 +94,4 @@ class _Record:
             error_type=error_type,
             kind="check",
         )
-        if self.traffic is not None:
-            self.traffic.record(exchange)
+        self.traffic.record(exchange)
