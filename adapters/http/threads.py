@@ -194,12 +194,6 @@ class StreamSlots:
         self._lock = threading.Lock()
         self._taken = 0
 
-    @property
-    def taken(self) -> int:
-        """Slots in use now."""
-        with self._lock:
-            return self._taken
-
     def try_take(self) -> Slot | None:
         """A slot if one is free; None at the limit."""
         with self._lock:
@@ -225,12 +219,6 @@ class ByteBudget:
         self.limit = limit
         self._lock = threading.Lock()
         self._held = 0
-
-    @property
-    def held(self) -> int:
-        """Bytes held now."""
-        with self._lock:
-            return self._held
 
     @contextlib.contextmanager
     def hold(self, size: int) -> Iterator[None]:
