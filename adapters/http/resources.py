@@ -161,7 +161,8 @@ class MessagesResource:
         body = [await read_body(req, self.max_body_bytes)]
         size = len(body[0])
         prepared = await self.short.run(self._decode, body, req.get_header("anthropic-beta", default=""))
-        log.debug("messages %s %s", req.context.request_id, _summary(prepared, size))
+        if log.isEnabledFor(logging.DEBUG):  # the summary is built only when it is logged
+            log.debug("messages %s %s", req.context.request_id, _summary(prepared, size))
         req.context.models = (prepared.request.model, prepared.model.upstream_id)
         req.context.streaming = prepared.request.stream
         return prepared
