@@ -21,8 +21,12 @@ class ConverseStream(Protocol):
     subclasses for exception frames, corrupt frames, cut connections and timeouts.
     """
 
-    def __iter__(self) -> Iterator[c.StreamEvent]:
-        """The stream's events in order; raises ``UpstreamError`` subclasses on failure."""
+    def batches(self) -> Iterator[list[c.StreamEvent]]:
+        """The stream's events in order, in lists of what arrived together.
+
+        One list per read of Nexus, often hundreds of events. Raises ``UpstreamError``
+        subclasses on failure, after the events that came before the failure.
+        """
 
     def close(self) -> None:
         """Release the upstream connection at once, also in the middle of the stream."""

@@ -120,7 +120,7 @@ class NexusCalls:
     def _read_stream(self, model_id: str) -> None:
         stream = self._gateway.converse_stream(model_id, PROMPT)
         try:
-            kinds = [type(event) for event in stream]
+            kinds = [type(event) for batch in stream.batches() for event in batch]
         finally:
             stream.close()
         if c.MessageStopEvent not in kinds:

@@ -44,24 +44,30 @@ GATHER_LIMIT = 16 * 1024
 LANE = Lane()
 
 
-# The text field of each delta that carries a string: most events of a stream are these.
-_DELTA_TEXT = {a.TextDelta: "text", a.InputJsonDelta: "partial_json", a.ThinkingDelta: "thinking"}
-_DELTA_HEAD = b"event: content_block_delta\ndata: "
+# Each delta that carries a string, as the bytes around its index and around its string:
+# most events of a stream are these, framed without building a dict for each.
+_DELTA_FRAMES = {
+    kind: (b'event: content_block_delta\ndata: {"type":"content_block_delta","index":', b'%s"%s":' % (head, field))
+    for kind, head, field in [
+        (a.TextDelta, b',"delta":{"type":"text_delta",', b"text"),
+        (a.InputJsonDelta, b',"delta":{"type":"input_json_delta",', b"partial_json"),
+        (a.ThinkingDelta, b',"delta":{"type":"thinking_delta",', b"thinking"),
+    ]
+}
+_DELTA_FIELD = {a.TextDelta: "text", a.InputJsonDelta: "partial_json", a.ThinkingDelta: "thinking"}
 
 
 def _plain_delta(event: a.ContentBlockDeltaEvent) -> bytes | None:
     """The bytes ``sse()`` makes of a text, tool-input or thinking delta, without cattrs."""
     delta = event.delta
-    field = _DELTA_TEXT.get(type(delta))
-    if field is None:
+    frame = _DELTA_FRAMES.get(type(delta))
+    if frame is None:
         return None
     try:
-        data = orjson.dumps(
-            {"type": event.type, "index": event.index, "delta": {"type": delta.type, field: getattr(delta, field)}}
-        )
+        text = orjson.dumps(getattr(delta, _DELTA_FIELD[type(delta)]))
     except (orjson.JSONEncodeError, TypeError):  # a lone surrogate: the careful path
         return None
-    return b"".join((_DELTA_HEAD, data, b"\n\n"))
+    return b"%s%d%s%s}}\n\n" % (frame[0], event.index, frame[1], text)
 
 
 def sse(event: a.StreamEvent) -> bytes:

@@ -131,28 +131,34 @@ def _frame(headers: Mapping[str, Any], payload: bytes) -> Frame:
     return frame
 
 
-def _decode_all(view: memoryview, frames: list[Frame]) -> int:
-    """Decode the whole frames at the front of ``view`` into ``frames``; return the bytes used.
+# A frame's headers and payload, before they become a ``Frame`` (the stream reader skips that).
+Message = tuple[Mapping[str, Any], bytes]
+
+
+def _decode_all(view: memoryview, messages: list[Message]) -> int:
+    """Decode the whole frames at the front of ``view`` into ``messages``; return the bytes used.
 
     One pass over one view of the buffer: each frame's checksums run on slices of it, and
     only its header bytes (the key to their parsed mapping) and its payload are copied out.
     """
     pos, size = 0, len(view)
+    unpack, crc32, append = _PRELUDE.unpack_from, zlib.crc32, messages.append
     while size - pos >= _PRELUDE.size:
-        total, headers_length, prelude_crc = _PRELUDE.unpack_from(view, pos)
-        prelude = zlib.crc32(view[pos : pos + 8])
+        total, headers_length, prelude_crc = unpack(view, pos)
+        prelude = crc32(view[pos : pos + 8])
         if prelude != prelude_crc:
             raise _corrupt("prelude checksum mismatch")
-        _check_prelude(total, headers_length)
+        # The four limits in two comparisons (headers_length is unsigned); which one failed is
+        # for _check_prelude to say.
+        if not 0 <= total - _OVERHEAD - headers_length <= _MAX_PAYLOAD_LENGTH or headers_length > _MAX_HEADERS_LENGTH:
+            _check_prelude(total, headers_length)
         end = pos + total
         if end > size:
             break
-        if zlib.crc32(view[pos + 8 : end - 4], prelude) != _CRC.unpack_from(view, end - 4)[0]:
+        if crc32(view[pos + 8 : end - 4], prelude) != _CRC.unpack_from(view, end - 4)[0]:
             raise _corrupt("message checksum mismatch")
         headers_end = pos + _PRELUDE.size + headers_length
-        frames.append(
-            _frame(_headers(bytes(view[pos + _PRELUDE.size : headers_end])), bytes(view[headers_end : end - 4]))
-        )
+        append((_headers(bytes(view[pos + _PRELUDE.size : headers_end])), bytes(view[headers_end : end - 4])))
         pos = end
     return pos
 
@@ -170,22 +176,26 @@ class EventStreamDecoder:
 
     def feed(self, data: bytes) -> list[Frame]:
         """Add bytes; return the frames they complete, in order. Raises UpstreamFailureError."""
+        return [_frame(headers, payload) for headers, payload in self.messages(data)]
+
+    def messages(self, data: bytes) -> list[Message]:
+        """``feed``, with each frame as its (headers, payload) pair."""
         if self._error is not None:
             raise self._error
         buffer = self._buffer
         buffer += data
-        frames: list[Frame] = []
+        messages: list[Message] = []
         try:
             with memoryview(buffer) as view:
-                used = _decode_all(view, frames)
+                used = _decode_all(view, messages)
         except UpstreamFailureError as error:
             self._error = error
-            if not frames:
+            if not messages:
                 raise
-            return frames
+            return messages
         # Once per call, not per frame: a chunk of many small frames is not copied per frame.
         del buffer[:used]
-        return frames
+        return messages
 
     def finish(self) -> None:
         """Declare the stream over; raise UpstreamFailureError if it stopped mid-frame."""

@@ -11,6 +11,7 @@ import contextlib
 import functools
 import http.client
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,13 +22,17 @@ from adapters.blocking_waits import blocking
 from adapters.nexus import converse_wire
 from adapters.nexus.converse_wire import UNREADABLE
 from adapters.nexus.errors import bedrock_message, translated_errors, upstream_error
-from adapters.nexus.eventstream import decode_frames
-from domain.errors import UpstreamFailureError
+from adapters.nexus.eventstream import EventStreamDecoder, Message
+from domain.errors import UpstreamError, UpstreamFailureError
+from domain.vocab import builders
 from domain.vocab import converse as c
 
 _READ_SIZE = 64 * 1024
 # A chunk-size line longer than this is not HTTP/1.1 chunking (http.client allows 64 KB).
 _MAX_SIZE_LINE = 4096
+# The size line every chunk of Bedrock's has: hex digits and CRLF. Anything else (extensions,
+# spaces, leading zeros past 15 digits) takes the careful path, which reads it as http.client.
+_PLAIN_SIZE = re.compile(rb"([0-9A-Fa-f]{1,15})\r\n")
 
 
 class _Dechunker:
@@ -62,6 +67,10 @@ class _Dechunker:
     def _step(self, buffer: bytearray, out: list[bytearray]) -> int:
         pos, size = 0, len(buffer)
         while pos < size and not self.done:
+            if not (self._left or self._crlf or self._trailers):
+                pos = _whole_chunks(buffer, pos, out)
+                if pos == size:
+                    break
             if self._left:
                 take = min(self._left, size - pos)
                 out.append(buffer[pos : pos + take])
@@ -93,6 +102,24 @@ class _Dechunker:
             raise http.client.IncompleteRead(b"")
         size = int(text, 16)
         self._left, self._trailers = size, size == 0
+
+
+def _whole_chunks(buffer: bytearray, pos: int, out: list[bytearray]) -> int:
+    """The data of the whole plain chunks from ``pos`` on; where the first other one starts.
+
+    One regular-expression match per chunk instead of the state machine's steps: a socket
+    read brings hundreds of chunks, one event each. The last chunk, a chunk cut by the read
+    and a malformed one are left to the state machine, which also raises for the last.
+    """
+    match, size = _PLAIN_SIZE.match, len(buffer)
+    while (line := match(buffer, pos)) is not None:
+        start = line.end()
+        end = start + int(line[1], 16)
+        if end == start or end + 2 > size or buffer[end : end + 2] != b"\r\n":
+            break
+        out.append(buffer[start:end])
+        pos = end + 2
+    return pos
 
 
 def _read(fp: Any) -> bytes:
@@ -161,20 +188,50 @@ class RequestsConverseStream:
             yield data
 
     def __iter__(self) -> Iterator[c.StreamEvent]:
+        for batch in self.batches():
+            yield from batch
+
+    def batches(self) -> Iterator[list[c.StreamEvent]]:
+        """The events each socket read completes, as one list; see ``ConverseStream``."""
         try:
             with translated_errors(self._host):
                 chunks = self._chunks()
-                for frame in decode_frames(chunks):
-                    event = _event(frame.headers, frame.payload, self._secrets)
-                    if isinstance(event, c.MetadataEvent):
+                decoder = EventStreamDecoder()
+                for chunk in chunks:
+                    events, last, failure = self._events(decoder.messages(chunk))
+                    if last:
                         # Bedrock's last event: the body ends right after it. Read that end
                         # now, in the reading thread, as the consumer stops at this event.
                         _drain(chunks)
-                    if event is not None:
-                        yield event
+                    if events:
+                        yield events
+                    if failure is not None:
+                        raise failure
+                    if last:
+                        return
+                decoder.finish()
         except UpstreamFailureError:
             if not self._closed:
                 raise
+
+    def _events(self, messages: list[Message]) -> tuple[list[c.StreamEvent], bool, UpstreamError | None]:
+        """The events of ``messages`` up to Bedrock's last (``metadata``), and whether it came.
+
+        Also the failure that stopped them early: the events before an exception frame count.
+        """
+        events: list[c.StreamEvent] = []
+        append, secrets = events.append, self._secrets
+        for headers, payload in messages:
+            try:
+                event = _event(headers, payload, secrets)
+            except UpstreamError as error:
+                return events, False, error
+            if event is None:
+                continue
+            append(event)
+            if type(event) is c.MetadataEvent:
+                return events, True, None
+        return events, False, None
 
     def close(self) -> None:
         """Release the connection now; safe from another thread during a blocked read.
@@ -199,33 +256,14 @@ def _drain(chunks: Iterator[bytes]) -> None:
         return
 
 
-def _reasoning(value: Any) -> c.ReasoningChunk | None:
-    if type(value) is not dict or len(value) != 1:
-        return None
-    [(key, text)] = value.items()
-    if type(text) is not str or key not in ("text", "signature"):
-        return None
-    return c.ReasoningChunk(text=text) if key == "text" else c.ReasoningChunk(signature=text)
-
-
-def _delta(key: str, value: Any) -> c.Delta | None:
-    if key == "text":
-        return c.TextChunk(text=value) if type(value) is str else None
-    if key == "toolUse":
-        if type(value) is dict and len(value) == 1 and type(partial := value.get("input")) is str:
-            return c.ToolUseChunk(tool_use=c.ToolUseInput(input=partial))
-        return None
-    reasoning = _reasoning(value) if key == "reasoningContent" else None
-    return c.ReasoningDelta(reasoning_content=reasoning) if reasoning is not None else None
-
-
 def fast_block_delta(payload: Any) -> c.ContentBlockDeltaEvent | None:
     """A common ``contentBlockDelta`` built directly, as cattrs would structure it, or None.
 
     Text, tool input, and reasoning text or signature take this path; anything else (None)
-    is left to cattrs. Most events of a stream are these; structuring each through the converter's hooks costs
-    several times the event's other work. Only exact types take this path (cattrs would also
-    coerce, say, an index of ``"0"``), so it never reads a payload differently.
+    is left to cattrs. Most events of a stream are these; structuring each through the
+    converter's hooks costs several times the event's other work. Only exact types take
+    this path (cattrs would also coerce, say, an index of ``"0"``), so it never reads a
+    payload differently.
     """
     if type(payload) is not dict or type(index := payload.get("contentBlockIndex")) is not int:
         return None
@@ -233,8 +271,22 @@ def fast_block_delta(payload: Any) -> c.ContentBlockDeltaEvent | None:
     if type(delta) is not dict or len(delta) != 1:
         return None
     [(key, value)] = delta.items()
-    made = _delta(key, value)
-    return c.ContentBlockDeltaEvent(content_block_index=index, delta=made) if made is not None else None
+    if key == "text":
+        return builders.converse_text(index, value) if type(value) is str else None
+    if type(value) is not dict or len(value) != 1:
+        return None
+    [(inner, text)] = value.items()
+    if type(text) is not str:
+        return None
+    if key == "toolUse":
+        return builders.converse_tool_input(index, text) if inner == "input" else None
+    if key != "reasoningContent":
+        return None
+    if inner == "text":
+        return builders.converse_reasoning(index, text)
+    if inner == "signature":
+        return builders.converse_delta(index, c.ReasoningDelta(reasoning_content=c.ReasoningChunk(signature=text)))
+    return None
 
 
 def _event(headers: Any, payload: bytes, secrets: tuple[str, ...]) -> c.StreamEvent | None:

@@ -83,8 +83,8 @@ class MessageStream:
     def _batches(self) -> Iterator[list[a.StreamEvent]]:
         try:
             yield [self.first]
-            for event in self.upstream:
-                events = self.translator.feed(event)
+            for arrived in self.upstream.batches():
+                events = self.translator.feed_all(arrived)
                 if events:
                     yield events
                 if self.translator.done:

@@ -18,6 +18,7 @@ from domain.errors import UpstreamFailureError
 from domain.to_anthropic.citations import citation
 from domain.to_anthropic.response import stop_reason, stop_sequence, usage
 from domain.vocab import anthropic as a
+from domain.vocab import builders
 from domain.vocab import converse as c
 
 _Maker = Callable[[str], a.BlockDelta]
@@ -69,16 +70,9 @@ def message_start(message_id: str, model: str, input_estimate: int) -> a.Message
     return a.MessageStartEvent(type="message_start", message=message)
 
 
-def _text_delta(text: str) -> a.BlockDelta:
-    return a.TextDelta(type="text_delta", text=text)
-
-
-def _thinking_delta(text: str) -> a.BlockDelta:
-    return a.ThinkingDelta(type="thinking_delta", thinking=text)
-
-
-def _input_delta(text: str) -> a.BlockDelta:
-    return a.InputJsonDelta(type="input_json_delta", partial_json=text)
+_text_delta: _Maker = builders.text_delta
+_thinking_delta: _Maker = builders.thinking_delta
+_input_delta: _Maker = builders.input_json_delta
 
 
 @attrs.define
@@ -116,6 +110,15 @@ class StreamTranslator:
                 return self._final(usage(tokens, self._stop_fields))
         return []
 
+    def feed_all(self, events: list[c.StreamEvent]) -> list[a.StreamEvent]:
+        """``feed`` of each event in turn, their Anthropic events in one list; none past the end."""
+        out: list[a.StreamEvent] = []
+        for event in events:
+            out += self.feed(event)
+            if self.done:
+                break
+        return out
+
     def finish(self) -> list[a.StreamEvent]:
         """Events owed when the upstream ends; raises if it ended too early."""
         if self.done:
@@ -144,7 +147,7 @@ class StreamTranslator:
             return None
         if not text or _is_high(text[-1]):
             return None
-        return [a.ContentBlockDeltaEvent(type="content_block_delta", index=block.index, delta=make(_well_formed(text)))]
+        return [builders.block_delta(block.index, make(_well_formed(text)))]
 
     def _start(self, converse_index: int, kind: str, block: a.ResponseBlock) -> list[a.StreamEvent]:
         events = self._stop_block(converse_index)
@@ -186,8 +189,7 @@ class StreamTranslator:
         return []
 
     def _emit(self, converse_index: int, delta: a.BlockDelta) -> list[a.StreamEvent]:
-        index = self._open[converse_index].index
-        return [a.ContentBlockDeltaEvent(type="content_block_delta", index=index, delta=delta)]
+        return [builders.block_delta(self._open[converse_index].index, delta)]
 
     def _emit_text(self, converse_index: int, text: str, make: _Maker) -> list[a.StreamEvent]:
         """A text, thinking or tool-input delta, never holding half a surrogate pair.

@@ -18,7 +18,7 @@ from adapters.nexus.gateway import RequestsConverseGateway
 from adapters.nexus.stream import _Dechunker
 from domain import errors
 from domain.vocab import converse as c
-from tests.support.eventstream_encoding import event_frame
+from tests.support.eventstream_encoding import event_frame, exception_frame
 
 REQUEST = c.ConverseRequest(messages=(c.Message(role="user", content=(c.TextContent(text="hi"),)),))
 WAIT = 10
@@ -204,3 +204,25 @@ def test_bad_chunking_is_a_cut_connection_not_a_crash(served: list[ChunkedNexus]
         pytest.raises(errors.UpstreamFailureError, match="was cut"),
     ):
         list(upstream)
+
+
+def test_events_read_together_with_an_exception_frame_arrive_before_its_error(served: list[ChunkedNexus]) -> None:
+    failing = [*FRAMES[:4], exception_frame("throttlingException", "slow down")]
+    served.append(server := ChunkedNexus([[HEAD + chunked(failing)]]))
+    got: list[c.StreamEvent] = []
+    with (
+        contextlib.closing(_gateway(server.url).converse_stream("m", REQUEST)) as upstream,
+        pytest.raises(errors.UpstreamThrottledError, match="slow down"),
+    ):
+        for batch in upstream.batches():
+            got += batch
+    assert _texts(got) == TEXTS[:3]
+
+
+def test_a_read_of_many_frames_is_one_batch(served: list[ChunkedNexus]) -> None:
+    served.append(server := ChunkedNexus([[HEAD + chunked(FRAMES)]]))
+    with contextlib.closing(_gateway(server.url).converse_stream("m", REQUEST)) as upstream:
+        batches = list(upstream.batches())
+    # One write of 44 frames comes in a read or two (the head's read may take some), not 44.
+    assert len(batches) <= 2
+    assert _texts([event for batch in batches for event in batch]) == TEXTS

@@ -56,6 +56,11 @@ class FakeStream:
         finally:
             self.finished.set()
 
+    def batches(self) -> Iterator[list[c.StreamEvent]]:
+        """Each event alone: the events of a test arrive one read at a time."""
+        for event in self:
+            yield [event]
+
     def _hold(self, release: threading.Event) -> None:
         # Like a socket read that a close() from another thread interrupts.
         for _ in range(int(HOLD_LIMIT / 0.01)):

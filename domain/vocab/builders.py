@@ -1,0 +1,110 @@
+"""Positional constructors for the value objects a stream makes for each of its deltas.
+
+A text delta becomes four value objects on its way through the proxy (two per vocabulary),
+and building each through attrs' keyword ``__init__`` costs more than the rest of its
+translation. These set the same slots the way that ``__init__`` does (``object.__setattr__``
+past the frozen guard), minus the keyword call, and make equal objects. Each class's fields
+are checked here at import, so a field added to one of them fails loudly, never silently
+left unset.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar, cast
+
+import attrs
+
+from domain.vocab import anthropic as a
+from domain.vocab import converse as c
+
+T = TypeVar("T")
+_new = object.__new__
+_set = object.__setattr__
+
+
+def _whole(cls: type[T], *names: str) -> type[T]:
+    """``cls``, once checked to have exactly the fields ``names``, none validated or converted."""
+    fields = attrs.fields(cast("type[attrs.AttrsInstance]", cls))
+    if tuple(field.name for field in fields) != names or any(f.validator or f.converter for f in fields):
+        raise TypeError(f"builders.py sets {names} by hand; {cls.__qualname__} changed: update it")
+    return cls
+
+
+_TextChunk = _whole(c.TextChunk, "text")
+_ToolUseChunk = _whole(c.ToolUseChunk, "tool_use")
+_ToolUseInput = _whole(c.ToolUseInput, "input")
+_ReasoningChunk = _whole(c.ReasoningChunk, "text", "signature", "redacted_content")
+_ReasoningDelta = _whole(c.ReasoningDelta, "reasoning_content")
+_ConverseDelta = _whole(c.ContentBlockDeltaEvent, "content_block_index", "delta")
+_TextDelta = _whole(a.TextDelta, "type", "text")
+_InputJsonDelta = _whole(a.InputJsonDelta, "type", "partial_json")
+_ThinkingDelta = _whole(a.ThinkingDelta, "type", "thinking")
+_AnthropicDelta = _whole(a.ContentBlockDeltaEvent, "type", "index", "delta")
+
+
+def converse_text(index: int, text: str) -> c.ContentBlockDeltaEvent:
+    """``ContentBlockDeltaEvent(content_block_index=index, delta=TextChunk(text=text))``."""
+    chunk = _new(_TextChunk)
+    _set(chunk, "text", text)
+    return converse_delta(index, chunk)
+
+
+def converse_tool_input(index: int, partial: str) -> c.ContentBlockDeltaEvent:
+    """The Converse delta of ``partial``, more of the input of the tool call at ``index``."""
+    piece = _new(_ToolUseInput)
+    _set(piece, "input", partial)
+    chunk = _new(_ToolUseChunk)
+    _set(chunk, "tool_use", piece)
+    return converse_delta(index, chunk)
+
+
+def converse_reasoning(index: int, text: str) -> c.ContentBlockDeltaEvent:
+    """The Converse delta of ``text``, more reasoning text (no signature) for the block at ``index``."""
+    chunk = _new(_ReasoningChunk)
+    _set(chunk, "text", text)
+    _set(chunk, "signature", None)
+    _set(chunk, "redacted_content", None)
+    reasoning = _new(_ReasoningDelta)
+    _set(reasoning, "reasoning_content", chunk)
+    return converse_delta(index, reasoning)
+
+
+def converse_delta(index: int, delta: c.Delta) -> c.ContentBlockDeltaEvent:
+    """``ContentBlockDeltaEvent(content_block_index=index, delta=delta)``."""
+    event = _new(_ConverseDelta)
+    _set(event, "content_block_index", index)
+    _set(event, "delta", delta)
+    return event
+
+
+def text_delta(text: str) -> a.BlockDelta:
+    """``TextDelta(type="text_delta", text=text)``."""
+    delta = _new(_TextDelta)
+    _set(delta, "type", "text_delta")
+    _set(delta, "text", text)
+    return delta
+
+
+def input_json_delta(partial: str) -> a.BlockDelta:
+    """``InputJsonDelta(type="input_json_delta", partial_json=partial)``."""
+    delta = _new(_InputJsonDelta)
+    _set(delta, "type", "input_json_delta")
+    _set(delta, "partial_json", partial)
+    return delta
+
+
+def thinking_delta(text: str) -> a.BlockDelta:
+    """``ThinkingDelta(type="thinking_delta", thinking=text)``."""
+    delta = _new(_ThinkingDelta)
+    _set(delta, "type", "thinking_delta")
+    _set(delta, "thinking", text)
+    return delta
+
+
+def block_delta(index: int, delta: a.BlockDelta) -> a.ContentBlockDeltaEvent:
+    """``ContentBlockDeltaEvent(type="content_block_delta", index=index, delta=delta)``."""
+    event = _new(_AnthropicDelta)
+    _set(event, "type", "content_block_delta")
+    _set(event, "index", index)
+    _set(event, "delta", delta)
+    return event
