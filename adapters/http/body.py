@@ -15,6 +15,7 @@ from adapters.http.json_limits import (
     lone_surrogate,
     may_hold_surrogates,
     nests_deeper,
+    shape,
     to_json_bytes,
     too_deep,
 )
@@ -36,11 +37,14 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
-# orjson reads an integer past 64 bits as a float, where json keeps it exact: a body where a
-# number of 19 digits or more may follow a ``:``, ``[`` or ``,`` takes json's path. The test is
-# cheap, not exact (inside a string it matches too): digits become "0", the three openers ":",
-# whitespace is dropped, then plain substring searches (C speed; a regex scans ten times slower),
-# a slice of a MiB at a time so that a large body is never copied whole.
+# orjson reads an integer past 64 bits as a float, where json keeps it exact. Such a float is
+# 2**63 or more: a body that holds one takes json's path (a float written 1e19 does too, and
+# json reads it the same). The walk that finds them is the depth check's (``shape``).
+# Only where that walk stops early, the body nesting too deeply, is the raw text asked
+# whether it holds a long integer, as it was before: json's path then still decides.
+# The test is cheap, not exact (inside a string it matches too): digits become "0", the
+# three openers ":", whitespace is dropped, then plain substring searches (C speed; a regex
+# scans ten times slower), a slice of a MiB at a time so that a large body is never copied whole.
 _SCAN = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x3A if byte in b":[," else byte for byte in range(256))
 _RUN = b"0" * 19
 _SLICE = 1 << 20
@@ -63,14 +67,19 @@ def _fast(raw: bytes) -> Any:
 
     orjson refuses everything ``parse_json`` refuses (NaN, ``1e999``, lone surrogates,
     invalid UTF-8) and a little more (a BOM, nesting past 1,024): for all of those json's
-    path runs, so that its messages and what it accepts stay as they were.
+    path runs, so that its messages and what it accepts stay as they were. Raises
+    ``InvalidRequestError`` for a body nesting too deeply that json would read the same.
     """
-    if _long_integers(raw):
-        return _CAREFUL
     try:
-        return orjson.loads(raw)
+        value = orjson.loads(raw)
     except orjson.JSONDecodeError:
         return _CAREFUL
+    found = shape(value, MAX_DEPTH)
+    if found.deep:
+        if _long_integers(raw):
+            return _CAREFUL
+        _refuse_deep(value)
+    return _CAREFUL if found.huge_float else value
 
 
 def _decode(data: bytes) -> str:
@@ -99,8 +108,7 @@ def parse_json(data: bytes | list[bytes]) -> Any:
         raise InvalidRequestError("request body is empty; expected a JSON object")
     fast = _fast(raw)
     if fast is not _CAREFUL:
-        # orjson holds no lone surrogate and no infinity; only the depth is left to check.
-        _check_depth(fast)
+        # orjson holds no lone surrogate and no infinity, and _fast checked the depth.
         return fast
     text = _decode(raw)
     del raw
@@ -119,8 +127,11 @@ def _careful(text: str) -> Any:
 
 
 def _check_depth(value: Any) -> None:
-    if not nests_deeper(value, MAX_DEPTH):  # the cheap test; the walk below names the field
-        return
+    if nests_deeper(value, MAX_DEPTH):  # the cheap test; the walk below names the field
+        _refuse_deep(value)
+
+
+def _refuse_deep(value: Any) -> None:
     field = too_deep(value)
     if field is not None:
         raise InvalidRequestError(f"{field}: nested too deeply (the limit is {MAX_DEPTH} levels of arrays and objects)")

@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+import attrs
 import orjson
 
 # Deeper than any real request: Claude Code's own tool schemas, MCP schemas and tool
@@ -71,19 +72,45 @@ def too_deep(value: Any, limit: int = MAX_DEPTH) -> str | None:
 def nests_deeper(value: Any, limit: int = MAX_DEPTH) -> bool:
     """Whether ``value`` nests deeper than ``limit`` arrays and objects.
 
-    The cheap test, run on every body: one level at a time, containers only, no paths
-    (``too_deep`` names the field once this says there is one). Parsed JSON only holds
-    exact ``dict`` and ``list``.
+    The cheap test (``too_deep`` names the field once this says there is one).
+    """
+    return shape(value, limit).deep
+
+
+# orjson reads an integer outside 64 bits (signed or unsigned) as a float, which can only
+# be this large; json keeps such an integer exact.
+_EXACT_BOUND = float(2**63)
+
+
+@attrs.frozen
+class Shape:
+    """What one walk over parsed JSON found: nesting past the limit, floats past 64 bits."""
+
+    deep: bool
+    huge_float: bool
+
+
+def shape(value: Any, limit: int = MAX_DEPTH) -> Shape:
+    """One walk, run on every body: deeper than ``limit``, and any float of 2**63 or more.
+
+    One level at a time, no paths; parsed JSON only holds exact ``dict`` and ``list``.
+    Past ``limit`` levels the walk stops: ``huge_float`` then says nothing of deeper levels.
     """
     level = [value] if type(value) in (dict, list) else []
+    huge = False
     for _ in range(limit):
         below: list[Any] = []
         for node in level:
-            below += [child for child in (node.values() if type(node) is dict else node) if type(child) in (dict, list)]
+            for child in node.values() if type(node) is dict else node:
+                kind = type(child)
+                if kind is dict or kind is list:
+                    below.append(child)
+                elif kind is float and not -_EXACT_BOUND < child < _EXACT_BOUND:
+                    huge = True
         if not below:
-            return False
+            return Shape(deep=False, huge_float=huge)
         level = below
-    return bool(level)
+    return Shape(deep=bool(level), huge_float=huge)
 
 
 def _surrogate_in(text: str) -> str | None:
