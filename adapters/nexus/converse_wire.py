@@ -62,25 +62,14 @@ def _is_dict_type(tp: Any) -> bool:
     return tp is dict or get_origin(tp) is dict
 
 
-def _plain_json(converter: cattrs.Converter) -> Callable[[Any], Any]:
-    """Unstructure for free-form JSON (tool schemas, model fields): plain values as they are.
+def _plain_json(value: dict[str, Any]) -> dict[str, Any]:
+    """Unstructure for free-form JSON (tool schemas, tool inputs, model fields): as it is.
 
-    cattrs would dispatch on the runtime type of every value of a tool's JSON schema, most
-    of a Claude Code request's objects; only what is not plain JSON is handed back to it.
+    Those dicts are the client's parsed JSON or the translator's literals, plain JSON all
+    through, and the body is only encoded, never changed: copying them (most of a Claude
+    Code request's objects are its tools' schemas) would only cost time.
     """
-    scalars = (str, int, float, bool, type(None))
-
-    def plain(value: Any) -> Any:
-        kind = type(value)
-        if kind is dict:
-            return {key: plain(item) for key, item in value.items()}
-        if kind is list or kind is tuple:
-            return [plain(item) for item in value]
-        if kind in scalars:
-            return value
-        return converter.unstructure(value)
-
-    return plain
+    return value
 
 
 def make_converter() -> cattrs.Converter:
@@ -127,7 +116,7 @@ def make_converter() -> cattrs.Converter:
 
     # A blob that still has its canonical base64 text goes out as that text, not encoded again.
     converter.register_unstructure_hook(bytes, _blob_text)
-    converter.register_unstructure_hook_func(_is_dict_type, _plain_json(converter))
+    converter.register_unstructure_hook_func(_is_dict_type, _plain_json)
     converter.register_structure_hook(bytes, lambda text, _: base64.b64decode(text))
     converter.register_unstructure_hook(tuple, list)
     converter.register_unstructure_hook_factory(attrs.has, unstructure_hook)
