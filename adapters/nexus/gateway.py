@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import ssl
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote, urlsplit
 
 import orjson
 import requests
 import truststore
 from requests.adapters import HTTPAdapter
+from requests.structures import CaseInsensitiveDict
 from urllib3.util.retry import Retry
 
 from adapters.nexus import converse_wire
 from adapters.nexus.connections import OpenConnections, track
 from adapters.nexus.errors import error_from_response, redirect_error, translated_errors
-from adapters.nexus.json_body import json_bytes
+from adapters.nexus.json_body import JsonBody, json_bytes
 from adapters.nexus.stream import RequestsConverseStream
 from domain.errors import UpstreamFailureError
 from domain.vocab import converse as c
@@ -117,6 +119,15 @@ def environ_proxies(url: str, environ: Mapping[str, str]) -> Mapping[str, str]:
     return proxies
 
 
+@functools.lru_cache(maxsize=256)
+def _prepared_url(url: str) -> str:
+    """``url`` as requests prepares it (IDNA host, quoting), worked out once per URL."""
+    prepared = requests.PreparedRequest()
+    prepared.prepare_url(url, None)
+    assert prepared.url is not None
+    return prepared.url
+
+
 def _json(response: requests.Response) -> Any:
     # orjson first; what it refuses (a lone surrogate, an integer past 64 bits) is read by
     # requests' own json, with its errors.
@@ -152,6 +163,8 @@ class RequestsConverseGateway:
         # would stall Claude Code's /context, which has a local estimate to fall back on.
         self._count_timeout = (connect_timeout, count_timeout)
         self._session = _session(pool_size, api_key, self._base, os.environ if environ is None else environ)
+        # What every call would merge in again, read once (nothing changes them later).
+        self._proxies = {scheme: proxy for scheme, proxy in self._session.proxies.items() if proxy is not None}
         self._connections = OpenConnections()
         for adapter in {id(a): a for a in self._session.adapters.values()}.values():
             assert isinstance(adapter, HTTPAdapter)  # _session mounts nothing else
@@ -184,16 +197,7 @@ class RequestsConverseGateway:
         # Bytes, or a reader that encodes large base64 strings as they are sent (json_body).
         data = json_bytes(body, compact=True)
         with translated_errors(self._host):
-            response = self._session.post(
-                url,
-                data=data,
-                headers={**self._headers, **(headers or {})},
-                timeout=timeout or self._timeout,
-                stream=stream,
-                # Bedrock never redirects, and following one would re-send the prompt (307)
-                # or serve another host's answer as Claude's (302).
-                allow_redirects=False,
-            )
+            response = self._send(url, data, {**self._headers, **(headers or {})}, timeout or self._timeout, stream)
         log.debug("nexus %s %s -> %s", operation, model_id, response.status_code)
         if response.status_code >= 300:
             error = (
@@ -202,6 +206,44 @@ class RequestsConverseGateway:
             response.close()
             raise error
         return response
+
+    def _send(
+        self, url: str, data: bytes | JsonBody, headers: dict[str, str], timeout: tuple[float, float], stream: bool
+    ) -> requests.Response:
+        # Bedrock never redirects, and following one would re-send the prompt (307) or serve
+        # another host's answer as Claude's (302).
+        if type(data) is not bytes or self._session.cookies:
+            # A body read as it is sent, or cookies Nexus set to be sent back: requests' whole way.
+            return self._session.post(
+                url, data=data, headers=headers, timeout=timeout, stream=stream, allow_redirects=False
+            )
+        # The request session.post would prepare, built from what was merged once at start:
+        # its per-call merging of settings, hooks, cookies and URL was a third of its time.
+        return self._session.send(
+            self._prepared(url, data, headers),
+            timeout=timeout,
+            stream=stream,
+            allow_redirects=False,
+            proxies=self._proxies,
+            verify=self._session.verify,
+            cert=self._session.cert,
+        )
+
+    def _prepared(self, url: str, data: bytes, headers: dict[str, str]) -> requests.PreparedRequest:
+        prepared = requests.PreparedRequest()
+        prepared.method = "POST"
+        prepared.url = _prepared_url(url)
+        # The session's defaults (User-Agent, Accept...) first, as merge_setting orders them.
+        merged = CaseInsensitiveDict(cast("Mapping[str, str]", self._session.headers))
+        merged.update(headers)
+        prepared.headers = merged
+        prepared.headers["Content-Length"] = str(len(data))
+        prepared.body = data
+        prepared.prepare_cookies(requests.cookies.RequestsCookieJar())  # the session's: none
+        prepared.hooks = requests.hooks.default_hooks()
+        auth = self._session.auth
+        assert callable(auth)  # BearerAuth, set by _session
+        return auth(prepared)
 
     def converse(self, model_id: str, request: c.ConverseRequest) -> c.ConverseResponse:
         """One whole Converse call.
