@@ -10,8 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import attrs
 import falcon
@@ -28,11 +27,10 @@ from adapters.http.traffic import StreamAccount, TrafficLog
 from domain.errors import InvalidRequestError, ProxyBusyError
 from domain.rules.betas import split_header
 from domain.rules.models import ModelCatalog
-from domain.services.relay import MessageRelay, Prepared
+from domain.services.relay import MessageRelay, MessageStream, Prepared
 from domain.vocab import anthropic as a
 
 log = logging.getLogger("nexus_claude_api.http")
-T = TypeVar("T")
 
 
 def _summary(prepared: Prepared, size: int) -> str:
@@ -100,36 +98,36 @@ def take_slot(slots: StreamSlots) -> Slot:
     return slot
 
 
-def _released_after(slot: Slot, call: Callable[[Prepared], T]) -> Callable[[Prepared], T]:
-    # Released in the worker thread once the call is over, so a slot never outlives its
-    # thread's work and the long pool, as wide as the slots, never queues.
-    def run(prepared: Prepared) -> T:
-        try:
-            return call(prepared)
-        finally:
-            slot.release()
+@attrs.frozen(kw_only=True)
+class Served:
+    """A message's outcome in the pool: the answer (usage, JSON) or the opened stream."""
 
-    return run
+    prepared: Prepared
+    answer: tuple[a.Usage, bytes] | None = None
+    stream: MessageStream | None = None
+
+    def close(self) -> None:
+        """Close the stream, if one was opened (a call abandoned at shutdown)."""
+        if self.stream is not None:
+            self.stream.close()
 
 
-def _released_on_failure(slot: Slot, call: Callable[[Prepared], T]) -> Callable[[Prepared], T]:
-    def run(prepared: Prepared) -> T:
-        try:
-            return call(prepared)
-        except BaseException:
-            slot.release()
-            raise
-
-    return run
+def _note(context: Any, prepared: Prepared, size: int) -> None:
+    # What the request summary and the traffic log need, failed call or not.
+    if log.isEnabledFor(logging.DEBUG):  # the summary is built only when it is logged
+        log.debug("messages %s %s", context.request_id, _summary(prepared, size))
+    context.models = (prepared.request.model, prepared.model.upstream_id)
+    context.streaming = prepared.request.stream
 
 
 @attrs.frozen
 class MessagesResource:
     """``POST /v1/messages``: one message, streamed as SSE or returned whole.
 
-    One pool hop per phase: parsing and translation run on ``short``; the Nexus call (with
-    the answer's JSON, or the stream's opening) on ``runner``, holding one of ``slots``
-    throughout (past the limit: 429, never a queue).
+    One pool hop per request: parsing, translation and the Nexus call (with the answer's
+    JSON, or the stream's opening) run on ``runner`` in one go, holding one of ``slots``
+    throughout. With no slot free at arrival, parsing and translation run on ``short``
+    first, so a bad body is still told as such; past the limit then: 429, never a queue.
     """
 
     relay: MessageRelay
@@ -144,44 +142,70 @@ class MessagesResource:
     auto_mode_notice: OnceNotice = attrs.field(factory=lambda: OnceNotice(AUTO_MODE_WARNING))
     traffic: TrafficLog | None = None
 
-    def _decode(self, body: list[bytes], beta_header: str) -> Prepared:
+    def _decode(self, body: list[bytes], beta_header: str, context: Any, size: int) -> Prepared:
         # Taken from the list, the body's bytes are freed once parsed, before translation.
         request = decode_request(body, beta_header)
         if request.safeguards:  # accepted, never forwarded, never logged
             self.auto_mode_notice.give()
-        return self.relay.prepare(request)
+        prepared = self.relay.prepare(request)
+        _note(context, prepared, size)
+        return prepared
 
     def _answer(self, prepared: Prepared) -> tuple[a.Usage, bytes]:
-        # The whole call phase in one hop: Nexus's answer, translated and written as JSON.
+        # Nexus's answer, translated and written as JSON.
         # Not resp.media: Falcon's encoder fails on a lone surrogate Nexus sent.
         message = self.relay.create(prepared)
         return message.usage, to_json_bytes(unstructure(message), compact=True)
 
-    async def _prepared(self, req: falcon.asgi.Request) -> Prepared:
+    def _call(self, slot: Slot, prepared: Prepared) -> Served:
+        # The slot is released in the worker thread once the call is over, so it never
+        # outlives its thread's work and the long pool, as wide as the slots, never queues;
+        # a stream's is released by sse.stream_events at its end.
+        if not prepared.request.stream:
+            try:
+                return Served(prepared=prepared, answer=self._answer(prepared))
+            finally:
+                slot.release()
+        try:
+            return Served(prepared=prepared, stream=self.relay.open_stream(prepared))
+        except BaseException:
+            slot.release()
+            raise
+
+    def _whole(self, slot: Slot, body: list[bytes], beta_header: str, context: Any, size: int) -> Served:
+        try:
+            prepared = self._decode(body, beta_header, context, size)
+        except BaseException:
+            slot.release()
+            raise
+        return self._call(slot, prepared)
+
+    async def _served(self, req: falcon.asgi.Request) -> tuple[Served, Slot]:
         body = [await read_body(req, self.max_body_bytes)]
-        size = len(body[0])
-        prepared = await self.short.run(self._decode, body, req.get_header("anthropic-beta", default=""))
-        if log.isEnabledFor(logging.DEBUG):  # the summary is built only when it is logged
-            log.debug("messages %s %s", req.context.request_id, _summary(prepared, size))
-        req.context.models = (prepared.request.model, prepared.model.upstream_id)
-        req.context.streaming = prepared.request.stream
-        return prepared
+        args = (body, req.get_header("anthropic-beta", default=""), req.context, len(body[0]))
+        slot = self.slots.try_take()
+        if slot is None:
+            # None free: a bad body is refused as such before the 429 (or a slot frees meanwhile).
+            prepared = await self.short.run(self._decode, *args)
+            slot = take_slot(self.slots)
+            call = self.runner.submit(self._call, slot, prepared)
+        else:
+            call = self.runner.submit(self._whole, slot, *args)
+        return await unless_stopping(call, self.shutdown), slot
 
     async def on_post(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         """Answer one message: whole JSON, or SSE opened only once Nexus has accepted it."""
         # The body counts against the budget until Nexus has taken the request.
         _refuse_if_stopping(self.shutdown)
         with self.budget.hold(body_size(req, self.max_body_bytes)):
-            prepared = await self._prepared(req)
-            slot = take_slot(self.slots)
-            if not prepared.request.stream:
-                call = self.runner.submit(_released_after(slot, self._answer), prepared)
-                usage, data = await unless_stopping(call, self.shutdown)
-                req.context.usage, resp.data = usage, data
-                return
-            # From here the slot is the stream's: sse.stream_events releases it at the end.
-            opening = self.runner.submit(_released_on_failure(slot, self.relay.open_stream), prepared)
-            stream = await unless_stopping(opening, self.shutdown)
+            served, slot = await self._served(req)
+        if served.stream is None:
+            assert served.answer is not None  # one or the other, by _call
+            req.context.usage, resp.data = served.answer
+            return
+        # From here the slot is the stream's: sse.stream_events releases it at the end.
+        stream: MessageStream = served.stream
+        prepared = served.prepared
         if self.traffic is not None:
             account = StreamAccount(
                 started=req.context.started,
