@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 import time
@@ -59,7 +60,9 @@ class RequestContext:
         if getattr(req.context, "streaming", False) and resp.status_code < 400:
             return  # the stream records itself at its end
         requested, upstream = getattr(req.context, "models", ("-", "-"))
-        self._traffic.record(
+        # Logged once the loop is free again: the answer is written first, not after the line.
+        asyncio.get_running_loop().call_soon(
+            self._traffic.record,
             Exchange(
                 request_id=req.context.request_id,
                 requested_model=requested,
@@ -69,5 +72,5 @@ class RequestContext:
                 total_s=time.perf_counter() - req.context.started,
                 usage=getattr(req.context, "usage", None) or a.Usage(),
                 error_type=getattr(req.context, "error_type", None),
-            )
+            ),
         )
