@@ -28,6 +28,11 @@ _BACKUPS = 3
 _LOG_MODE = 0o600
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _MASK = "****"
+# The record attribute naming the filter that masked it, so that a second handler skips the work.
+_MASKED = "_nexus_masked_by"
+# More than the format adds to a message (time, level, logger name): rollover is checked
+# exactly only when a line this much longer could reach the size limit.
+_LINE_OVERHEAD = 200
 _LINE_BREAKS = {ord(c): c.encode("unicode_escape").decode("ascii") for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"}
 
 # "Bearer <token>" anywhere, e.g. in a dumped header dict or an exception message.
@@ -71,6 +76,8 @@ class RedactingFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Mask the record in place; always lets it through."""
+        if getattr(record, _MASKED, None) is self:
+            return True  # the file's handler masked it; the console's has nothing left to do
         try:
             message = record.getMessage()
         except Exception:  # a bad format string must not break the caller or leak args
@@ -85,6 +92,7 @@ class RedactingFilter(logging.Filter):
             record.exc_text = redact(record.exc_text, self._secrets)
         if record.stack_info:
             record.stack_info = redact(record.stack_info, self._secrets)
+        setattr(record, _MASKED, self)
         return True
 
 
@@ -125,6 +133,19 @@ class PrivateRotatingFileHandler(RotatingFileHandler):
     The stock handler opens with the umask (often 0644), and request summaries are the
     user's business only.
     """
+
+    def shouldRollover(self, record: logging.LogRecord) -> bool:
+        """Whether ``record`` would take the file past its size; exact only near the limit.
+
+        The stock check stats the path twice and formats the record once more than the
+        write does, for every line; far from the limit the message's length decides.
+        """
+        if self.stream is not None and self.maxBytes > 0:
+            self.stream.seek(0, os.SEEK_END)
+            room = self.maxBytes - self.stream.tell()
+            if len(str(record.msg)) + len(record.exc_text or "") + _LINE_OVERHEAD < room:
+                return False
+        return super().shouldRollover(record)
 
     def _open(self) -> io.TextIOWrapper:
         fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, _LOG_MODE)

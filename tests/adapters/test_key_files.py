@@ -134,3 +134,15 @@ def test_dev_in_a_checkout_that_ignores_the_file_does_not_warn(home, served, cap
     run("start", "--dev")
 
     assert "git does not ignore" not in capsys.readouterr().err
+
+
+def test_no_log_file_grows_past_its_size_limit(tmp_path, monkeypatch):
+    monkeypatch.setattr(logs, "_MAX_BYTES", 2000)
+    log_file = tmp_path / "logs" / "nexus-claude-api.log"
+    configure_logging(log_file, verbose=True)
+    for n in range(60):
+        logging.getLogger("nexus_claude_api.test").info("line %d of a log that rolls over %s", n, "x" * (n % 7) * 9)
+    files = sorted(log_file.parent.iterdir())
+    assert len(files) == 4
+    sizes = [f.stat().st_size for f in files]
+    assert all(1500 < size <= 2000 for size in sizes[1:]), sizes  # the backups: each filled up to the limit
