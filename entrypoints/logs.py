@@ -145,7 +145,7 @@ class PrivateRotatingFileHandler(RotatingFileHandler):
             room = self.maxBytes - self.stream.tell()
             if len(str(record.msg)) + len(record.exc_text or "") + _LINE_OVERHEAD < room:
                 return False
-        return super().shouldRollover(record)
+        return bool(super().shouldRollover(record))
 
     def _open(self) -> io.TextIOWrapper:
         fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, _LOG_MODE)
