@@ -1,27 +1,24 @@
-"""Serving, the garbage collector leaves startup's objects and a request's short-lived ones alone."""
+"""Serving, the garbage collector leaves startup's objects alone."""
 
 from __future__ import annotations
 
 import gc
 import weakref
 
-from entrypoints.app import GC_YOUNG, settle_collector
+from entrypoints.app import settle_collector
 
 
-def test_startup_objects_are_frozen_and_the_young_generation_may_grow() -> None:
+def test_startup_objects_are_frozen_out_of_later_collections() -> None:
     before = gc.get_threshold()
     try:
         settle_collector()
         assert gc.get_freeze_count() > 0
-        assert gc.get_threshold() == (GC_YOUNG, before[1], before[2])
-        assert 10 * before[0] < GC_YOUNG  # far more than one request's live objects
+        assert gc.get_threshold() == before  # the generations' thresholds as they were
     finally:
         gc.unfreeze()
-        gc.set_threshold(*before)
 
 
-def test_cycles_are_still_collected_without_being_asked() -> None:
-    before = gc.get_threshold()
+def test_cycles_made_later_are_still_collected_without_being_asked() -> None:
     try:
         settle_collector()
 
@@ -32,8 +29,7 @@ def test_cycles_are_still_collected_without_being_asked() -> None:
         first.other, second.other = second, first
         gone = weakref.ref(first)
         del first, second
-        kept: list[list[int]] = [[] for _ in range(2 * GC_YOUNG)]  # net new objects: the collector runs on its own
-        assert gone() is None and len(kept) == 2 * GC_YOUNG
+        kept: list[list[int]] = [[] for _ in range(100 * gc.get_threshold()[0])]  # the collector runs on its own
+        assert gone() is None and kept
     finally:
         gc.unfreeze()
-        gc.set_threshold(*before)
