@@ -1,10 +1,11 @@
 """Where a streamed event's CPU goes, stage by stage, in this process: µs per event.
 
 The stream path of the server, cut at its seams and timed alone over a 5,000-delta stream
-(the bench fake's bytes): reading it from a loopback socket (``RequestsConverseStream``: HTTP
-chunks, frames, payloads, domain events), translating (``StreamTranslator``), and framing as
-SSE bytes (``sse``). No event loop and no other thread compete, so this is the work itself;
-the server's figures (2) and (5) add the loop, the pipe and the GIL.
+(the bench fake's bytes): reading it from a loopback socket (``RequestsConverseStream.batches``:
+HTTP chunks, frames, payloads, domain events and runs), translating (``StreamTranslator``), and
+framing as SSE bytes (``sse``); per upstream frame. No event loop and no other thread
+compete, so this is the work itself; the server's figures (2) and (5) add the loop, the pipe
+and the GIL.
 
     uv run python bench/per_event.py
 """
@@ -44,8 +45,9 @@ def _serve_once(listener: socket.socket) -> None:
         conn.recv(1)  # until the client closes
 
 
-def read_events() -> list[c.StreamEvent]:
-    """Every domain event of the stream, read from a loopback socket as the server reads Nexus."""
+def read_batches() -> list[list[c.StreamEvent]]:
+    """The stream's batches of domain events (a socket read each, deltas gathered into runs),
+    read from a loopback socket as the server reads Nexus."""
     with socket.create_server(("127.0.0.1", 0)) as listener:
         server = threading.Thread(target=_serve_once, args=(listener,), daemon=True)
         server.start()
@@ -54,15 +56,15 @@ def read_events() -> list[c.StreamEvent]:
             response = session.get(url, stream=True)
             stream = RequestsConverseStream(response, "bench")
             try:
-                return list(stream)
+                return list(stream.batches())
             finally:
                 stream.close()
 
 
-def translate(events: list[c.StreamEvent]) -> list[a.StreamEvent]:
-    """The Anthropic events of the domain events, as the relay makes them."""
+def translate(batches: list[list[c.StreamEvent]]) -> list[a.StreamEvent]:
+    """The Anthropic events of the batches, as the relay makes them."""
     translator = StreamTranslator(tool_names={})
-    out = [item for event in events for item in translator.feed(event)]
+    out = [item for batch in batches for item in translator.feed_all(batch)]
     return out + translator.finish()
 
 
@@ -81,16 +83,17 @@ def _best(work: Callable[[], Any]) -> float:
 
 
 def main() -> None:
-    events = read_events()
-    translated = translate(events)
+    batches = read_batches()
+    translated = translate(batches)
+    frames = DELTAS + 4  # messageStart, contentBlockStop, messageStop, metadata
     stages = [
-        ("read + decode + parse (socket to domain events)", _best(read_events), len(events)),
-        ("translate (StreamTranslator)", _best(lambda: translate(events)), len(events)),
-        ("sse() framing", _best(lambda: frame(translated)), len(translated)),
+        ("read + decode + parse (socket to domain events)", _best(read_batches)),
+        ("translate (StreamTranslator)", _best(lambda: translate(batches))),
+        ("sse() framing", _best(lambda: frame(translated))),
     ]
     total = 0.0
-    for name, seconds, count in stages:
-        per = seconds / count * 1e6
+    for name, seconds in stages:
+        per = seconds / frames * 1e6
         total += per
         print(f"{name:<52} {seconds * 1000:8.2f} ms  {per:6.2f} us/event")
     print(f"{'sum':<52} {'':>11}  {total:6.2f} us/event")

@@ -33,6 +33,7 @@ from adapters.http.threads import BlockingRunner, Lane, Slot
 from domain.errors import UpstreamTimeoutError
 from domain.services.relay import MessageStream
 from domain.vocab import anthropic as a
+from domain.vocab import builders
 
 log = logging.getLogger("nexus_claude_api.http")
 _PING = a.PingEvent(type="ping")
@@ -70,8 +71,32 @@ def _plain_delta(event: a.ContentBlockDeltaEvent) -> bytes | None:
     return b"%s%d%s%s}}\n\n" % (frame[0], event.index, frame[1], text)
 
 
+_RUN_FRAMES = {
+    "text_delta": _DELTA_FRAMES[a.TextDelta],
+    "input_json_delta": _DELTA_FRAMES[a.InputJsonDelta],
+    "thinking_delta": _DELTA_FRAMES[a.ThinkingDelta],
+}
+_DELTA_END = b"}}\n\n"
+
+
+def _run(run: a.DeltaRun) -> bytes:
+    """A run's events, one ``content_block_delta`` per piece; its strings encoded in one call each."""
+    before_index, before_text = _RUN_FRAMES[run.kind]
+    head = b"%s%d%s" % (before_index, run.index, before_text)
+    try:
+        texts = list(map(orjson.dumps, run.pieces))
+    except (orjson.JSONEncodeError, TypeError):  # a lone surrogate: piece by piece, the careful way
+        return b"".join([sse(event) for event in builders.block_deltas(run)])
+    return b"".join((head, (_DELTA_END + head).join(texts), _DELTA_END))
+
+
 def sse(event: a.StreamEvent) -> bytes:
-    """One named SSE event: Claude Code ignores data-only events and stops streaming."""
+    """One named SSE event: Claude Code ignores data-only events and stops streaming.
+
+    A run is as many events as it has pieces.
+    """
+    if isinstance(event, a.DeltaRun):
+        return _run(event) if event.pieces else b""
     if type(event) is a.ContentBlockDeltaEvent and (framed := _plain_delta(event)) is not None:
         return framed
     data = to_json_bytes(unstructure(event), compact=True)

@@ -123,7 +123,7 @@ class StreamAccount:
     def seen(self, batch: list[a.StreamEvent]) -> None:
         """Note the first content and the final usage in ``batch``."""
         for event in batch:
-            if self.first_token_s is None and isinstance(event, a.ContentBlockDeltaEvent):
+            if self.first_token_s is None and isinstance(event, (a.ContentBlockDeltaEvent, a.DeltaRun)):
                 self.first_token_s = time.perf_counter() - self.started
             elif isinstance(event, a.MessageDeltaEvent):
                 self.usage = event.usage

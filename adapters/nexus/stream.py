@@ -10,20 +10,17 @@ from __future__ import annotations
 import contextlib
 import functools
 import http.client
-import json
 import re
 from collections.abc import Iterator
 from typing import Any
 
-import orjson
 import requests
 
 from adapters.blocking_waits import blocking
-from adapters.nexus import converse_wire
-from adapters.nexus.converse_wire import UNREADABLE
-from adapters.nexus.errors import bedrock_message, translated_errors, upstream_error
-from adapters.nexus.eventstream import EventStreamDecoder, Message
-from domain.errors import UpstreamError, UpstreamFailureError
+from adapters.nexus.errors import translated_errors
+from adapters.nexus.eventstream import EventStreamDecoder
+from adapters.nexus.stream_events import read_events
+from domain.errors import UpstreamFailureError
 from domain.vocab import builders
 from domain.vocab import converse as c
 
@@ -188,8 +185,13 @@ class RequestsConverseStream:
             yield data
 
     def __iter__(self) -> Iterator[c.StreamEvent]:
+        """The events one at a time, each run as the deltas it stands for."""
         for batch in self.batches():
-            yield from batch
+            for event in batch:
+                if type(event) is c.DeltaRun:
+                    yield from builders.converse_deltas(event)
+                else:
+                    yield event
 
     def batches(self) -> Iterator[list[c.StreamEvent]]:
         """The events each socket read completes, as one list; see ``ConverseStream``."""
@@ -198,7 +200,7 @@ class RequestsConverseStream:
                 chunks = self._chunks()
                 decoder = EventStreamDecoder()
                 for chunk in chunks:
-                    events, last, failure = self._events(decoder.messages(chunk))
+                    events, last, failure = read_events(decoder.messages(chunk), self._secrets)
                     if last:
                         # Bedrock's last event: the body ends right after it. Read that end
                         # now, in the reading thread, as the consumer stops at this event.
@@ -213,25 +215,6 @@ class RequestsConverseStream:
         except UpstreamFailureError:
             if not self._closed:
                 raise
-
-    def _events(self, messages: list[Message]) -> tuple[list[c.StreamEvent], bool, UpstreamError | None]:
-        """The events of ``messages`` up to Bedrock's last (``metadata``), and whether it came.
-
-        Also the failure that stopped them early: the events before an exception frame count.
-        """
-        events: list[c.StreamEvent] = []
-        append, secrets = events.append, self._secrets
-        for headers, payload in messages:
-            try:
-                event = _event(headers, payload, secrets)
-            except UpstreamError as error:
-                return events, False, error
-            if event is None:
-                continue
-            append(event)
-            if type(event) is c.MetadataEvent:
-                return events, True, None
-        return events, False, None
 
     def close(self) -> None:
         """Release the connection now; safe from another thread during a blocked read.
@@ -254,65 +237,3 @@ def _drain(chunks: Iterator[bytes]) -> None:
     # Anything after the last event is not Bedrock's: the connection is not reused then.
     for _ in chunks:
         return
-
-
-def fast_block_delta(payload: Any) -> c.ContentBlockDeltaEvent | None:
-    """A common ``contentBlockDelta`` built directly, as cattrs would structure it, or None.
-
-    Text, tool input, and reasoning text or signature take this path; anything else (None)
-    is left to cattrs. Most events of a stream are these; structuring each through the
-    converter's hooks costs several times the event's other work. Only exact types take
-    this path (cattrs would also coerce, say, an index of ``"0"``), so it never reads a
-    payload differently.
-    """
-    if type(payload) is not dict or type(index := payload.get("contentBlockIndex")) is not int:
-        return None
-    delta = payload.get("delta")
-    if type(delta) is not dict or len(delta) != 1:
-        return None
-    [(key, value)] = delta.items()
-    if key == "text":
-        return builders.converse_text(index, value) if type(value) is str else None
-    if type(value) is not dict or len(value) != 1:
-        return None
-    [(inner, text)] = value.items()
-    if type(text) is not str:
-        return None
-    if key == "toolUse":
-        return builders.converse_tool_input(index, text) if inner == "input" else None
-    if key != "reasoningContent":
-        return None
-    if inner == "text":
-        return builders.converse_reasoning(index, text)
-    if inner == "signature":
-        return builders.converse_delta(index, c.ReasoningDelta(reasoning_content=c.ReasoningChunk(signature=text)))
-    return None
-
-
-def _event(headers: Any, payload: bytes, secrets: tuple[str, ...]) -> c.StreamEvent | None:
-    message_type = headers.get(":message-type")
-    if message_type == "event":
-        event_type = headers.get(":event-type", "")
-        data = _json(payload)
-        if event_type == "contentBlockDelta" and (event := fast_block_delta(data)) is not None:
-            return event
-        try:
-            return converse_wire.parse_stream_event(event_type, data)
-        except UNREADABLE as error:
-            raise UpstreamFailureError("Nexus sent a stream event this proxy cannot read") from error
-    if message_type == "exception":
-        code = str(headers.get(":exception-type", ""))
-        raise upstream_error(None, code, bedrock_message(_json(payload)), secrets)
-    code = str(headers.get(":error-code", "unknown"))
-    raise upstream_error(None, code, str(headers.get(":error-message", "")), secrets)
-
-
-def _json(payload: bytes) -> Any:
-    try:
-        return orjson.loads(payload)
-    except orjson.JSONDecodeError:
-        pass  # what orjson refuses and json reads: a lone surrogate, NaN, a huge integer
-    try:
-        return json.loads(payload)
-    except ValueError as error:
-        raise UpstreamFailureError("Nexus sent an event that is not valid JSON") from error

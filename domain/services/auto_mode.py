@@ -134,6 +134,8 @@ class _StreamedToolUses:
             and event.index in self.inputs
         ):
             self.inputs[event.index].append(event.delta.partial_json)
+        elif isinstance(event, a.DeltaRun) and event.kind == "input_json_delta" and event.index in self.inputs:
+            self.inputs[event.index].extend(event.pieces)
 
     def calls(self) -> tuple[ProposedCall, ...]:
         return tuple(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 
@@ -70,6 +70,13 @@ def message_start(message_id: str, model: str, input_estimate: int) -> a.Message
     return a.MessageStartEvent(type="message_start", message=message)
 
 
+# A run's kind, as the open block's kind and as the delta each of its pieces becomes.
+_RUN_BLOCKS: dict[str, str] = {"text": "text", "tool_input": "tool_use", "reasoning": "thinking"}
+_RUN_DELTAS: dict[str, Literal["text_delta", "input_json_delta", "thinking_delta"]] = {
+    "text": "text_delta",
+    "tool_input": "input_json_delta",
+    "reasoning": "thinking_delta",
+}
 _text_delta: _Maker = builders.text_delta
 _thinking_delta: _Maker = builders.thinking_delta
 _input_delta: _Maker = builders.input_json_delta
@@ -92,6 +99,8 @@ class StreamTranslator:
         """The Anthropic events ``event`` produces, possibly none; usage waits for ``metadata``."""
         if type(event) is c.ContentBlockDeltaEvent and (events := self._plain_delta(event)) is not None:
             return events
+        if type(event) is c.DeltaRun:
+            return self._run(event)
         match event:
             case c.ContentBlockStartEvent(content_block_index=i, start=c.BlockStart(tool_use=use)) if use:
                 block = a.ToolUseBlock(
@@ -148,6 +157,43 @@ class StreamTranslator:
         if not text or _is_high(text[-1]):
             return None
         return [builders.block_delta(block.index, make(_well_formed(text)))]
+
+    def _run(self, run: c.DeltaRun) -> list[a.StreamEvent]:
+        """A run's events: its plain stretches relabelled as runs, the other pieces one by one.
+
+        The same events, piece for piece, as feeding the run's deltas one at a time.
+        """
+        out: list[a.StreamEvent] = []
+        pieces, start = run.pieces, 0
+        while start < len(pieces):
+            end = self._plain_stretch(run, start)
+            if end > start:
+                block = self._open[run.content_block_index]
+                stretch = pieces[start:end] if start or end < len(pieces) else pieces
+                if not "".join(stretch).isascii():
+                    stretch = tuple(map(_well_formed, stretch))
+                out.append(
+                    a.DeltaRun(
+                        type="content_block_deltas", index=block.index, kind=_RUN_DELTAS[run.kind], pieces=stretch
+                    )
+                )
+            if end < len(pieces):  # opens the block, joins a split pair, ...: the general path
+                out += self.feed(builders.converse_piece(run.content_block_index, run.kind, pieces[end]))
+            start = end + 1
+        return out
+
+    def _plain_stretch(self, run: c.DeltaRun, start: int) -> int:
+        """Where the pieces from ``start`` stop being what ``_plain_delta`` takes as they are."""
+        block = self._open.get(run.content_block_index)
+        pieces = run.pieces
+        if block is None or block.held or block.kind != _RUN_BLOCKS[run.kind]:
+            return start
+        if not start and all(pieces) and "".join(pieces).isascii():
+            return len(pieces)  # the usual run: no piece empty, no surrogate anywhere
+        for at in range(start, len(pieces)):
+            if not pieces[at] or _is_high(pieces[at][-1]):
+                return at
+        return len(pieces)
 
     def _start(self, converse_index: int, kind: str, block: a.ResponseBlock) -> list[a.StreamEvent]:
         events = self._stop_block(converse_index)

@@ -609,10 +609,26 @@ class ErrorEvent:
     error: ErrorDetail
 
 
+@attrs.frozen(kw_only=True)
+class DeltaRun:
+    """Consecutive ``content_block_delta`` events of one kind for the open block at ``index``.
+
+    Never on the wire as such: it is written as one event per piece, each a ``kind`` delta
+    (``text``, ``partial_json`` or ``thinking``) of that piece. The stream translator makes
+    one of a run of Converse deltas that needs nothing but relabelling.
+    """
+
+    type: Literal["content_block_deltas"]
+    index: int
+    kind: Literal["text_delta", "input_json_delta", "thinking_delta"]
+    pieces: tuple[str, ...]
+
+
 StreamEvent = (
     MessageStartEvent
     | ContentBlockStartEvent
     | ContentBlockDeltaEvent
+    | DeltaRun
     | ContentBlockStopEvent
     | MessageDeltaEvent
     | MessageStopEvent

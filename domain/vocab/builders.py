@@ -69,6 +69,17 @@ def converse_reasoning(index: int, text: str) -> c.ContentBlockDeltaEvent:
     return converse_delta(index, reasoning)
 
 
+def converse_piece(index: int, kind: c.RunKind, text: str) -> c.ContentBlockDeltaEvent:
+    """The Converse delta that one piece of a ``DeltaRun`` of ``kind`` stands for."""
+    return _CONVERSE_PIECES[kind](index, text)
+
+
+def converse_deltas(run: c.DeltaRun) -> list[c.ContentBlockDeltaEvent]:
+    """The Converse deltas ``run`` stands for, one per piece."""
+    make, index = _CONVERSE_PIECES[run.kind], run.content_block_index
+    return [make(index, piece) for piece in run.pieces]
+
+
 def converse_delta(index: int, delta: c.Delta) -> c.ContentBlockDeltaEvent:
     """``ContentBlockDeltaEvent(content_block_index=index, delta=delta)``."""
     event = _new(_ConverseDelta)
@@ -108,3 +119,13 @@ def block_delta(index: int, delta: a.BlockDelta) -> a.ContentBlockDeltaEvent:
     _set(event, "index", index)
     _set(event, "delta", delta)
     return event
+
+
+_CONVERSE_PIECES = {"text": converse_text, "tool_input": converse_tool_input, "reasoning": converse_reasoning}
+_ANTHROPIC_PIECES = {"text_delta": text_delta, "input_json_delta": input_json_delta, "thinking_delta": thinking_delta}
+
+
+def block_deltas(run: a.DeltaRun) -> list[a.ContentBlockDeltaEvent]:
+    """The ``content_block_delta`` events ``run`` stands for, one per piece."""
+    make, index = _ANTHROPIC_PIECES[run.kind], run.index
+    return [block_delta(index, make(piece)) for piece in run.pieces]

@@ -548,10 +548,28 @@ class MetadataEvent:
     usage: TokenUsage
 
 
+RunKind = Literal["text", "tool_input", "reasoning"]
+
+
+@attrs.frozen(kw_only=True)
+class DeltaRun:
+    """Consecutive deltas of one kind for the block at ``content_block_index``, read together.
+
+    The same as one ``ContentBlockDeltaEvent`` per piece, in order: a ``TextChunk``, a
+    ``ToolUseChunk`` or a ``ReasoningDelta`` of text alone, by ``kind``. Most of a stream
+    arrives as runs of hundreds, so the proxy carries each run as one value.
+    """
+
+    content_block_index: int
+    kind: RunKind
+    pieces: tuple[str, ...]
+
+
 StreamEvent = (
     MessageStartEvent
     | ContentBlockStartEvent
     | ContentBlockDeltaEvent
+    | DeltaRun
     | ContentBlockStopEvent
     | MessageStopEvent
     | MetadataEvent

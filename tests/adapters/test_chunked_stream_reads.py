@@ -17,6 +17,7 @@ from adapters.nexus import stream as nexus_stream
 from adapters.nexus.gateway import RequestsConverseGateway
 from adapters.nexus.stream import _Dechunker
 from domain import errors
+from domain.vocab import builders
 from domain.vocab import converse as c
 from tests.support.eventstream_encoding import event_frame, exception_frame
 
@@ -157,6 +158,11 @@ def _gateway(url: str) -> RequestsConverseGateway:
     return RequestsConverseGateway(endpoint_url=url, api_key="k", connect_timeout=5, read_timeout=5)
 
 
+def _flat(batch: list[c.StreamEvent]) -> list[c.StreamEvent]:
+    """The batch's events with each run as the deltas it stands for."""
+    return [d for e in batch for d in (builders.converse_deltas(e) if isinstance(e, c.DeltaRun) else [e])]
+
+
 def _texts(events: list[c.StreamEvent]) -> list[str]:
     return [
         e.delta.text for e in events if isinstance(e, c.ContentBlockDeltaEvent) and isinstance(e.delta, c.TextChunk)
@@ -215,7 +221,7 @@ def test_events_read_together_with_an_exception_frame_arrive_before_its_error(se
         pytest.raises(errors.UpstreamThrottledError, match="slow down"),
     ):
         for batch in upstream.batches():
-            got += batch
+            got += _flat(batch)
     assert _texts(got) == TEXTS[:3]
 
 
@@ -223,6 +229,9 @@ def test_a_read_of_many_frames_is_one_batch(served: list[ChunkedNexus]) -> None:
     served.append(server := ChunkedNexus([[HEAD + chunked(FRAMES)]]))
     with contextlib.closing(_gateway(server.url).converse_stream("m", REQUEST)) as upstream:
         batches = list(upstream.batches())
-    # One write of 44 frames comes in a read or two (the head's read may take some), not 44.
+    # One write of 44 frames comes in a read or two (the head's read may take some), not 44,
+    # and the deltas of a read come as one run.
     assert len(batches) <= 2
-    assert _texts([event for batch in batches for event in batch]) == TEXTS
+    assert _texts([event for batch in batches for event in _flat(batch)]) == TEXTS
+    runs = [event for batch in batches for event in batch if isinstance(event, c.DeltaRun)]
+    assert runs and sum(len(run.pieces) for run in runs) >= len(TEXTS) - 2

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from adapters.http.json_limits import to_json_bytes
-from adapters.nexus.stream import _json
+from adapters.nexus.stream_events import _json
 
 
 def test_compact_answers_are_compact_utf8() -> None:

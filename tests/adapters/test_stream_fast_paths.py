@@ -13,7 +13,7 @@ from adapters.http.anthropic_wire import unstructure
 from adapters.http.json_limits import to_json_bytes
 from adapters.http.sse import sse
 from adapters.nexus import converse_wire
-from adapters.nexus.stream import fast_block_delta
+from adapters.nexus.stream_events import fast_block_delta
 from domain.vocab import anthropic as a
 
 TEXT = st.text(max_size=20) | st.sampled_from(["\ud83d", "é\u6f22", '"\\\n', "\x00"])
