@@ -29,7 +29,7 @@ from adapters.http.disconnect import ShutdownSignal, shutting_down_error
 from adapters.http.errors import classify
 from adapters.http.json_limits import to_json_bytes
 from adapters.http.sse_pipe import Pipe
-from adapters.http.threads import BlockingRunner, Lane, Slot
+from adapters.http.threads import BlockingRunner, Lane, Slot, succeeded
 from domain.errors import UpstreamTimeoutError
 from domain.services.relay import MessageStream
 from domain.vocab import anthropic as a
@@ -237,8 +237,14 @@ def _stopping(shutdown: ShutdownSignal | None) -> bool:
     return shutdown is not None and shutdown.begun
 
 
-async def _wait(step: asyncio.Future[Any], watched: set[asyncio.Future[Any]], timeout: float) -> None:
-    await asyncio.wait({step, *watched}, timeout=max(timeout, 0), return_when=asyncio.FIRST_COMPLETED)
+async def _wait(loop: asyncio.AbstractEventLoop, waiter: asyncio.Future[None], timeout: float) -> None:
+    # One future, completed by the reader, the client leaving or the server stopping (see
+    # stream_events), or by this timer: cheaper per batch than asyncio.wait over three.
+    timer = loop.call_later(max(timeout, 0), succeeded, waiter, None)
+    try:
+        await waiter
+    finally:
+        timer.cancel()
 
 
 def _last(data: bytes, error: BaseException | None, shutdown: ShutdownSignal | None, request_id: str) -> bytes:
@@ -277,6 +283,8 @@ async def stream_events(
         reader = _Reader(stream, slot, pipe)
         gone: asyncio.Future[Any] = asyncio.ensure_future(disconnected.wait())
         stopping = shutdown.waiter() if shutdown is not None else loop.create_future()
+        for ending in (gone, stopping):
+            ending.add_done_callback(pipe.wake)
         started = time.perf_counter()
         work = runner.submit(reader.run)
         try:
@@ -284,7 +292,7 @@ async def stream_events(
             while True:
                 waiter = pipe.waiter()
                 if waiter is not None:
-                    await _wait(waiter, {gone, stopping}, min(ping_interval, deadline - loop.time()))
+                    await _wait(loop, waiter, min(ping_interval, deadline - loop.time()))
                 if gone.done():
                     log.info("client left stream %s; closing upstream", request_id)
                     return

@@ -53,6 +53,13 @@ class Pipe:
             self._waiter = self._loop.create_future()
             return self._waiter
 
+    def wake(self, _: object = None) -> None:
+        """Complete the loop's waiter now, with or without bytes: something else ended the wait (loop)."""
+        with self._lock:
+            waiter, self._waiter = self._waiter, None
+        if waiter is not None:
+            succeeded(waiter, None)
+
     def take(self) -> tuple[bytes, bool, BaseException | None]:
         """Everything pending, whether the stream has ended, and how it failed if it did (loop)."""
         with self._lock:
