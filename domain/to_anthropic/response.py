@@ -22,9 +22,22 @@ _STOP_REASONS = {
 _BASE62 = string.ascii_letters + string.digits
 
 
+_ID_LENGTH = 24
+_ID_SPACE = len(_BASE62) ** _ID_LENGTH
+
+
 def new_message_id() -> str:
-    """A fresh ``msg_`` id in Anthropic's format (24 base62 characters)."""
-    return "msg_" + "".join(secrets.choice(_BASE62) for _ in range(24))
+    """A fresh ``msg_`` id in Anthropic's format (24 base62 characters).
+
+    One draw from the system's randomness for the whole id, its base62 digits uniform as
+    24 separate draws would be, for a twentieth of their system calls.
+    """
+    number = secrets.randbelow(_ID_SPACE)
+    digits = []
+    for _ in range(_ID_LENGTH):
+        number, digit = divmod(number, len(_BASE62))
+        digits.append(_BASE62[digit])
+    return "msg_" + "".join(digits)
 
 
 def stop_reason(reason: str) -> str:
