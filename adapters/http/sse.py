@@ -188,9 +188,17 @@ class _Reader:
         self._size += len(data)
         if not self._reads:
             self._hand_on()
-        elif self._size >= GATHER_LIMIT:
+        elif self._size >= GATHER_LIMIT and not self._handed_on_in_lane():
             self._hand_on()
             self._enter()
+
+    def _handed_on_in_lane(self) -> bool:
+        """Hand on what was gathered, keeping the lane, if the pipe has room now."""
+        if self._stopped or not self._pipe.offer(b"".join(self._gathered)):
+            return False
+        self._gathered.clear()
+        self._size = 0
+        return True
 
     def _hand_on(self) -> None:
         """What was gathered, into the pipe; out of the lane first, as the pipe may be full."""

@@ -31,11 +31,33 @@ class Pipe:
                 self._lock.wait()
             if self._closed:
                 return False
-            self._data += data
-            waiter, self._waiter = self._waiter, None
+            waiter = self._add(data)
+        self._wake(waiter)
+        return True
+
+    def offer(self, data: bytes) -> bool:
+        """Add bytes only if there is room now (reader thread); False, adding none, if not.
+
+        A closed pipe takes them, to drop them: the reader learns it at its next ``put``.
+        """
+        with self._lock:
+            if self._closed:
+                return True
+            if len(self._data) >= self._limit:
+                return False
+            waiter = self._add(data)
+        self._wake(waiter)
+        return True
+
+    def _add(self, data: bytes) -> asyncio.Future[None] | None:
+        # Under the lock: the bytes in, and the loop's waiter (if it waits) to complete.
+        self._data += data
+        waiter, self._waiter = self._waiter, None
+        return waiter
+
+    def _wake(self, waiter: asyncio.Future[None] | None) -> None:
         if waiter is not None:
             self._loop.call_soon_threadsafe(succeeded, waiter, None)
-        return True
 
     def end(self, error: BaseException | None) -> None:
         """No more bytes will come: the stream ended, or failed with ``error`` (reader thread)."""

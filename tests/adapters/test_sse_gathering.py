@@ -102,13 +102,17 @@ def test_what_one_read_brings_goes_to_the_pipe_at_once_and_the_lane_is_left_whil
 def test_a_large_read_is_handed_on_in_parts_of_about_the_gather_limit(monkeypatch: Any) -> None:
     monkeypatch.setattr(sse, "GATHER_LIMIT", 200)
     puts: list[int] = []
-    put = sse_pipe.Pipe.put
 
-    def noting(pipe: Any, data: bytes) -> bool:
-        puts.append(len(data))
-        return put(pipe, data)
+    def noting(method: Any) -> Any:
+        def noted(pipe: Any, data: bytes) -> bool:
+            puts.append(len(data))
+            return bool(method(pipe, data))
 
-    monkeypatch.setattr(sse_pipe.Pipe, "put", noting)
+        return noted
+
+    # Every hand-on: put() waits for room, offer() (in the lane, mid-read) only takes it if free.
+    monkeypatch.setattr(sse_pipe.Pipe, "put", noting(sse_pipe.Pipe.put))
+    monkeypatch.setattr(sse_pipe.Pipe, "offer", noting(sse_pipe.Pipe.offer))
     lane = Lane(patience=5)
     monkeypatch.setattr(sse, "LANE", lane)
     groups = [[[_delta(i)] for i in range(20)]]
@@ -116,3 +120,21 @@ def test_a_large_read_is_handed_on_in_parts_of_about_the_gather_limit(monkeypatc
     assert body.count(b"event: content_block_delta") == 20
     assert len(puts) > 3
     assert max(puts[1:]) < 200 + 100  # never much past the limit before handing on
+
+
+def test_a_hand_on_mid_read_keeps_the_lane_when_the_pipe_has_room(monkeypatch: Any) -> None:
+    monkeypatch.setattr(sse, "GATHER_LIMIT", 200)
+    lane = Lane(patience=5)
+    monkeypatch.setattr(sse, "LANE", lane)
+    entered: list[bool] = []
+    enter = lane.enter
+
+    def noting() -> bool:
+        entered.append(True)
+        return enter()
+
+    monkeypatch.setattr(lane, "enter", noting)
+    groups = [[[_delta(i)] for i in range(20)]]
+    body = b"".join(_chunks(_ReadingUpstream(groups, _Socket(lane)), lane))
+    assert body.count(b"event: content_block_delta") == 20
+    assert len(entered) <= 2  # once to start, once after the read: not again per hand-on
