@@ -132,10 +132,10 @@ class Lane:
     def hand_over_faster_while_streaming(self, interval: float) -> None:
         """While any reader runs, the GIL changes hands every ``interval`` seconds.
 
-        A busy reader and the loop sending its bytes both want the GIL: the default 5 ms
-        makes each wait for the other (a 5,000-delta stream ~4x the direct time at 0.5 ms,
-        ~2.5x at 0.2 ms). Without streams the default is kept, as shorter turns cost a
-        non-streamed request about 0.5 ms more. A served process sets this; tests do not.
+        A busy reader and the loop thread both want the GIL: at the default 5 ms the loop
+        waits that long after each of its system calls, and a ``/health`` answer with it.
+        Without streams the default is kept, as shorter turns cost a non-streamed request
+        about 0.5 ms more. A served process sets this; tests do not.
         """
         self._busy_interval = interval
         self._idle_interval = sys.getswitchinterval()
