@@ -21,6 +21,7 @@ from adapters.nexus import converse_wire
 from adapters.nexus.connections import OpenConnections, track
 from adapters.nexus.errors import error_from_response, redirect_error, translated_errors
 from adapters.nexus.json_body import JsonBody, json_bytes
+from adapters.nexus.pool_keys import RememberingAdapter
 from adapters.nexus.stream import RequestsConverseStream
 from domain.errors import UpstreamFailureError
 from domain.vocab import converse as c
@@ -55,7 +56,7 @@ FRESH_CONNECTION_RETRY = Retry(total=1, connect=1, read=0, status=0, other=0, re
 CA_BUNDLE_VARS = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE")
 
 
-class TrustStoreAdapter(HTTPAdapter):
+class TrustStoreAdapter(RememberingAdapter):
     """An ``HTTPAdapter`` whose TLS verifies against the operating system's trust store.
 
     A company CA installed on the machine (TLS inspection) then just works, as with pip;
@@ -78,7 +79,7 @@ class TrustStoreAdapter(HTTPAdapter):
 
     def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
         """Verification on, but without requests' certifi bundle loaded over the OS store."""
-        super().cert_verify(conn, url, verify, cert)  # type: ignore[no-untyped-call]
+        super().cert_verify(conn, url, verify, cert)
         if verify is True:
             conn.ca_certs = None
 
@@ -90,7 +91,7 @@ def _session(pool_size: int, api_key: str, base_url: str, environ: Mapping[str, 
     # One pool per host, wide enough for every concurrent stream; a POST is retried only
     # where no byte of it can have reached Nexus, since a retried generation is billed twice.
     pools: dict[str, Any] = {"pool_connections": 4, "pool_maxsize": pool_size, "max_retries": FRESH_CONNECTION_RETRY}
-    adapter = HTTPAdapter(**pools) if bundle else TrustStoreAdapter(**pools)
+    adapter = RememberingAdapter(**pools) if bundle else TrustStoreAdapter(**pools)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     # The environment is read here, once, not on every request: HTTPS_PROXY and NO_PROXY
