@@ -22,6 +22,10 @@ import orjson
 # Strings this long are sent slice by slice; shorter ones go in the encoded skeleton.
 LARGE = 256 * 1024
 _SLICE = 64 * 1024
+# Parts of a Converse body not searched for large strings: the tool schemas, half of a
+# Claude Code request's nodes and never media. Should one hold a large string after all,
+# orjson encodes it with the rest, one copy more: the choice is only about memory.
+_SMALL_PARTS = frozenset({"toolConfig"})
 # What JSON would escape (with ensure_ascii, as json.dumps does by default).
 _ESCAPED = re.compile(r'["\\\x00-\x1f]')
 
@@ -76,7 +80,7 @@ def json_bytes(body: Any, *, compact: bool = False) -> bytes | JsonBody:
         body: JSON-ready data (dicts and lists, as the converters make them).
         compact: no spaces, and UTF-8 rather than ASCII escapes; written by orjson.
     """
-    if compact and type(body) is dict and not holds_large(body):
+    if compact and type(body) is dict and not holds_large([v for k, v in body.items() if k not in _SMALL_PARTS]):
         try:
             return orjson.dumps(body)  # the common case: no skeleton to build
         except (orjson.JSONEncodeError, TypeError):

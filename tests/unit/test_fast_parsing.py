@@ -113,6 +113,11 @@ def test_a_compact_body_with_large_strings_is_read_slice_by_slice() -> None:
     assert b"".join(iter(lambda: sent.read(65536), b"")) == expected[len(expected) // 3 :]
 
 
+def test_tool_schemas_are_not_searched_for_large_strings_and_still_sent_whole() -> None:
+    body = {"messages": [{"content": [{"text": "hi"}]}], "toolConfig": {"tools": [{"description": "d" * LARGE}]}}
+    assert json_bytes(body, compact=True) == orjson.dumps(body)  # one piece, not slice by slice
+
+
 def test_large_strings_are_found_at_any_depth_and_only_there() -> None:
     assert not holds_large({"a": ["x" * (LARGE - 1), {"b": 1}], "c": None})
     assert holds_large({"a": [{"b": [{"c": "x" * LARGE}]}]})
