@@ -1,11 +1,11 @@
-"""Serving, the garbage collector leaves startup's objects alone and runs less often."""
+"""Serving, the garbage collector leaves startup's objects alone."""
 
 from __future__ import annotations
 
 import gc
 import weakref
 
-from entrypoints.app import GC_YOUNG, settle_collector
+from entrypoints.app import settle_collector
 
 
 def test_startup_objects_are_frozen_out_of_later_collections() -> None:
@@ -13,14 +13,12 @@ def test_startup_objects_are_frozen_out_of_later_collections() -> None:
     try:
         settle_collector()
         assert gc.get_freeze_count() > 0
-        assert gc.get_threshold() == (GC_YOUNG, *before[1:])  # the older generations as they were
+        assert gc.get_threshold() == before  # the generations' thresholds as they were
     finally:
         gc.unfreeze()
-        gc.set_threshold(*before)
 
 
 def test_cycles_made_later_are_still_collected_without_being_asked() -> None:
-    before = gc.get_threshold()
     try:
         settle_collector()
 
@@ -31,8 +29,7 @@ def test_cycles_made_later_are_still_collected_without_being_asked() -> None:
         first.other, second.other = second, first
         gone = weakref.ref(first)
         del first, second
-        kept: list[list[int]] = [[] for _ in range(3 * gc.get_threshold()[0])]  # the collector runs on its own
+        kept: list[list[int]] = [[] for _ in range(100 * gc.get_threshold()[0])]  # the collector runs on its own
         assert gone() is None and kept
     finally:
         gc.unfreeze()
-        gc.set_threshold(*before)
