@@ -10,6 +10,7 @@ left unset.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TypeVar, cast
 
 import attrs
@@ -88,28 +89,21 @@ def converse_delta(index: int, delta: c.Delta) -> c.ContentBlockDeltaEvent:
     return event
 
 
-def text_delta(text: str) -> a.BlockDelta:
-    """``TextDelta(type="text_delta", text=text)``."""
-    delta = _new(_TextDelta)
-    _set(delta, "type", "text_delta")
-    _set(delta, "text", text)
-    return delta
+def _string_delta(cls: type[a.BlockDelta], tag: str, field: str) -> Callable[[str], a.BlockDelta]:
+    """A builder of ``cls(type=tag, <field>=text)``, one of the deltas that carry a string."""
+
+    def make(text: str) -> a.BlockDelta:
+        delta = _new(cls)
+        _set(delta, "type", tag)
+        _set(delta, field, text)
+        return delta
+
+    return make
 
 
-def input_json_delta(partial: str) -> a.BlockDelta:
-    """``InputJsonDelta(type="input_json_delta", partial_json=partial)``."""
-    delta = _new(_InputJsonDelta)
-    _set(delta, "type", "input_json_delta")
-    _set(delta, "partial_json", partial)
-    return delta
-
-
-def thinking_delta(text: str) -> a.BlockDelta:
-    """``ThinkingDelta(type="thinking_delta", thinking=text)``."""
-    delta = _new(_ThinkingDelta)
-    _set(delta, "type", "thinking_delta")
-    _set(delta, "thinking", text)
-    return delta
+text_delta = _string_delta(_TextDelta, "text_delta", "text")
+input_json_delta = _string_delta(_InputJsonDelta, "input_json_delta", "partial_json")
+thinking_delta = _string_delta(_ThinkingDelta, "thinking_delta", "thinking")
 
 
 def block_delta(index: int, delta: a.BlockDelta) -> a.ContentBlockDeltaEvent:
