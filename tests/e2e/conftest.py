@@ -44,9 +44,9 @@ def serve_proxy(mount: Callable[[Any], str], fake_nexus: FakeNexus) -> Callable[
 
 
 @pytest.fixture
-def proxy_url(serve_proxy: Callable[..., str]) -> str:
-    """The proxy in front of the fake Nexus, with the default settings."""
-    return serve_proxy()
+def proxy_url(serve_proxy: Callable[..., str], request: pytest.FixtureRequest) -> str:
+    """The proxy in front of the fake Nexus, with the test module's ``PROXY_SETTINGS`` if any."""
+    return serve_proxy(**getattr(request.module, "PROXY_SETTINGS", {}))
 
 
 @pytest.fixture

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -17,22 +16,15 @@ from tests.support.fake_nexus import (
     message_start,
     text_stream,
 )
+from tests.support.proxy import HELLO
 from tests.support.sse_client import post_stream, sse_events
 
 if TYPE_CHECKING:
     import anthropic
 
-HELLO: dict[str, Any] = {
-    "model": "claude-opus-4.6",
-    "max_tokens": 256,
-    "messages": [{"role": "user", "content": "Say hello"}],
-}
+# Nexus answers at once here; a stall must not hold a test for the default read timeout.
+PROXY_SETTINGS = {"read_timeout": 5.0}
 WAIT = 10
-
-
-@pytest.fixture
-def proxy_url(serve_proxy: Callable[..., str]) -> str:
-    return serve_proxy(read_timeout=5.0)
 
 
 def _streamed_text(client: anthropic.Anthropic) -> str:

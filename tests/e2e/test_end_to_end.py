@@ -24,23 +24,15 @@ from tests.support.fake_nexus import (
     text_stream,
     token_usage,
 )
-from tests.support.proxy import KEY, sdk_client
+from tests.support.proxy import HELLO, KEY, sdk_client
 from tests.support.sse_client import post_stream, sse_events, text_deltas
 
 if TYPE_CHECKING:
     import anthropic
 
-HELLO: dict[str, Any] = {
-    "model": "claude-opus-4.6",
-    "max_tokens": 256,
-    "messages": [{"role": "user", "content": "Say hello"}],
-}
+# Nexus answers at once here; a stall must not hold a test for the default read timeout.
+PROXY_SETTINGS = {"read_timeout": 5.0}
 WAIT = 10
-
-
-@pytest.fixture
-def proxy_url(serve_proxy: Callable[..., str]) -> str:
-    return serve_proxy(read_timeout=5.0)
 
 
 def test_text_message_reaches_nexus_as_a_valid_converse_call(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
@@ -14,6 +13,7 @@ from adapters.http.http_version import HttpVersionGuard
 from entrypoints.app import create_app
 from entrypoints.settings import Settings
 from tests.support.fake_gateway import FakeConverseGateway
+from tests.support.raw_http import raw_exchange
 from tests.support.servers import serving
 
 H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
@@ -33,13 +33,7 @@ def ports() -> Iterator[dict[str, int]]:
 
 
 def exchange(port: int, data: bytes) -> tuple[int, dict[bytes, bytes], bytes]:
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
-        sock.sendall(data)
-        sock.shutdown(socket.SHUT_WR)
-        reply = b""
-        while chunk := sock.recv(65536):
-            reply += chunk
-    head, _, body = reply.partition(b"\r\n\r\n")
+    head, _, body = raw_exchange(port, data).partition(b"\r\n\r\n")
     status_line, *lines = head.split(b"\r\n")
     headers = dict(line.lower().split(b": ", 1) for line in lines)
     return int(status_line.split(b" ")[1]), headers, body

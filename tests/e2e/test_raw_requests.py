@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
@@ -14,6 +13,7 @@ from adapters.http.http_version import HttpVersionGuard
 from entrypoints.app import create_app
 from entrypoints.settings import Settings
 from tests.support.fake_gateway import FakeConverseGateway
+from tests.support.raw_http import raw_exchange
 from tests.support.servers import serving
 
 H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
@@ -27,16 +27,6 @@ def port() -> Iterator[int]:
         port = urlsplit(url).port
         assert port is not None
         yield port
-
-
-def exchange(port: int, data: bytes) -> bytes:
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
-        sock.sendall(data)
-        sock.shutdown(socket.SHUT_WR)
-        reply = b""
-        while chunk := sock.recv(65536):
-            reply += chunk
-    return reply
 
 
 def status_of(reply: bytes) -> int:
@@ -59,16 +49,16 @@ def test_a_non_http11_request_gets_a_4xx_and_logs_no_traceback(
     port: int, data: bytes, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    reply = exchange(port, data)
+    reply = raw_exchange(port, data)
     assert 400 <= status_of(reply) < 500, reply
     assert [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR] == []
-    assert exchange(port, b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").startswith(
+    assert raw_exchange(port, b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").startswith(
         b"HTTP/1.1 200"
     )
 
 
 def test_the_http2_preface_is_answered_in_anthropic_shape(port: int) -> None:
-    head, _, body = exchange(port, H2_PREFACE).partition(b"\r\n\r\n")
+    head, _, body = raw_exchange(port, H2_PREFACE).partition(b"\r\n\r\n")
     assert status_of(head) == 400
     error = json.loads(body)["error"]
     assert error["type"] == "invalid_request_error" and "HTTP/2.0 is not supported" in error["message"]

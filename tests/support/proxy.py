@@ -11,6 +11,12 @@ if TYPE_CHECKING:
     import anthropic
 
 KEY = "nxk-end-to-end-secret"
+# The smallest message request, as the end-to-end tests send it.
+HELLO: dict[str, Any] = {
+    "model": "claude-opus-4.6",
+    "max_tokens": 256,
+    "messages": [{"role": "user", "content": "Say hello"}],
+}
 
 
 def proxy_app(endpoint: str, **settings: Any) -> Any:
