@@ -45,43 +45,37 @@ GATHER_LIMIT = 16 * 1024
 LANE = Lane()
 
 
-# Each delta that carries a string, as the bytes around its index and around its string:
-# most events of a stream are these, framed without building a dict for each.
-_DELTA_FRAMES = {
-    kind: (b'event: content_block_delta\ndata: {"type":"content_block_delta","index":', b'%s"%s":' % (head, field))
-    for kind, head, field in [
-        (a.TextDelta, b',"delta":{"type":"text_delta",', b"text"),
-        (a.InputJsonDelta, b',"delta":{"type":"input_json_delta",', b"partial_json"),
-        (a.ThinkingDelta, b',"delta":{"type":"thinking_delta",', b"thinking"),
-    ]
+# Each delta that carries a string, by its type: the bytes before its index, the bytes between
+# its index and its string, and the field that holds the string. Most events of a stream are
+# these, framed without building a dict for each.
+_FRAMES = {
+    tag: (
+        b'event: content_block_delta\ndata: {"type":"content_block_delta","index":',
+        b',"delta":{"type":"%s","%s":' % (tag.encode(), field.encode()),
+        field,
+    )
+    for tag, field in [("text_delta", "text"), ("input_json_delta", "partial_json"), ("thinking_delta", "thinking")]
 }
-_DELTA_FIELD = {a.TextDelta: "text", a.InputJsonDelta: "partial_json", a.ThinkingDelta: "thinking"}
+_DELTA_END = b"}}\n\n"
 
 
 def _plain_delta(event: a.ContentBlockDeltaEvent) -> bytes | None:
     """The bytes ``sse()`` makes of a text, tool-input or thinking delta, without cattrs."""
     delta = event.delta
-    frame = _DELTA_FRAMES.get(type(delta))
+    frame = _FRAMES.get(delta.type)
     if frame is None:
         return None
+    before_index, before_text, field = frame
     try:
-        text = orjson.dumps(getattr(delta, _DELTA_FIELD[type(delta)]))
+        text = orjson.dumps(getattr(delta, field))
     except (orjson.JSONEncodeError, TypeError):  # a lone surrogate: the careful path
         return None
-    return b"%s%d%s%s}}\n\n" % (frame[0], event.index, frame[1], text)
-
-
-_RUN_FRAMES = {
-    "text_delta": _DELTA_FRAMES[a.TextDelta],
-    "input_json_delta": _DELTA_FRAMES[a.InputJsonDelta],
-    "thinking_delta": _DELTA_FRAMES[a.ThinkingDelta],
-}
-_DELTA_END = b"}}\n\n"
+    return b"%s%d%s%s%s" % (before_index, event.index, before_text, text, _DELTA_END)
 
 
 def _run(run: a.DeltaRun) -> bytes:
     """A run's events, one ``content_block_delta`` per piece; its strings encoded in one call each."""
-    before_index, before_text = _RUN_FRAMES[run.kind]
+    before_index, before_text, _ = _FRAMES[run.kind]
     head = b"%s%d%s" % (before_index, run.index, before_text)
     try:
         texts = list(map(orjson.dumps, run.pieces))
