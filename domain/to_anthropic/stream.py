@@ -77,9 +77,6 @@ _RUN_DELTAS: dict[str, Literal["text_delta", "input_json_delta", "thinking_delta
     "tool_input": "input_json_delta",
     "reasoning": "thinking_delta",
 }
-_text_delta: _Maker = builders.text_delta
-_thinking_delta: _Maker = builders.thinking_delta
-_input_delta: _Maker = builders.input_json_delta
 
 
 @attrs.define
@@ -147,11 +144,11 @@ class StreamTranslator:
             return None
         delta, kind = event.delta, block.kind
         if type(delta) is c.TextChunk and kind == "text":
-            text, make = delta.text, _text_delta
+            text, make = delta.text, builders.text_delta
         elif type(delta) is c.ToolUseChunk and kind == "tool_use":
-            text, make = delta.tool_use.input, _input_delta
+            text, make = delta.tool_use.input, builders.input_json_delta
         elif type(delta) is c.ReasoningDelta and kind == "thinking" and _only_text(delta.reasoning_content):
-            text, make = delta.reasoning_content.text or "", _thinking_delta
+            text, make = delta.reasoning_content.text or "", builders.thinking_delta
         else:
             return None
         if not text or _is_high(text[-1]):
@@ -169,7 +166,7 @@ class StreamTranslator:
             end = self._plain_stretch(run, start)
             if end > start:
                 block = self._open[run.content_block_index]
-                stretch = pieces[start:end] if start or end < len(pieces) else pieces
+                stretch = pieces[start:end]  # the tuple itself when it is all of it
                 if not "".join(stretch).isascii():
                     stretch = tuple(map(_well_formed, stretch))
                 out.append(
@@ -212,7 +209,7 @@ class StreamTranslator:
         match delta:
             case c.TextChunk(text=text):
                 events = self._ensure(i, "text", a.TextBlock(type="text", text=""))
-                return events + self._emit_text(i, text, _text_delta)
+                return events + self._emit_text(i, text, builders.text_delta)
             case c.CitationDelta(citation=cited):
                 # A cited block may begin with its citation, before any text.
                 events = self._ensure(i, "text", a.TextBlock(type="text", text=""))
@@ -221,14 +218,14 @@ class StreamTranslator:
                     return events
                 return events + self._emit(i, a.CitationsDelta(type="citations_delta", citation=converted))
             case c.ToolUseChunk(tool_use=c.ToolUseInput(input=partial)) if i in self._open:
-                return self._emit_text(i, partial, _input_delta)
+                return self._emit_text(i, partial, builders.input_json_delta)
             case c.ReasoningDelta(reasoning_content=c.ReasoningChunk(redacted_content=bytes() as data)):
                 block = a.RedactedThinkingBlock(type="redacted_thinking", data=base64.b64encode(data).decode())
                 return self._start(i, "redacted_thinking", block)
             case c.ReasoningDelta(reasoning_content=chunk):
                 events = self._ensure(i, "thinking", a.ThinkingBlock(type="thinking", thinking="", signature=""))
                 if chunk.text:
-                    events += self._emit_text(i, chunk.text, _thinking_delta)
+                    events += self._emit_text(i, chunk.text, builders.thinking_delta)
                 if chunk.signature:
                     events += self._emit(i, a.SignatureDelta(type="signature_delta", signature=chunk.signature))
                 return events
