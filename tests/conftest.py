@@ -114,6 +114,7 @@ SECONDS = {
     "test_claude_code_auto_mode_check.py": 2.5,
     "test_claude_code_tool_search.py": 1.6,
     "test_end_to_end.py": 1.2,
+    "test_delta_runs.py": 1.2,
     "test_cli.py": 1.0,
     "test_fake_nexus.py": 1.0,
     "test_streaming.py": 0.9,

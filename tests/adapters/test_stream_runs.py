@@ -50,7 +50,7 @@ def one_by_one(found: list[Any]) -> tuple[list[c.StreamEvent], type[BaseExceptio
     return events, None
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(frames=st.lists(FRAME, max_size=30))
 def test_a_read_gives_the_events_one_by_one_parsing_gives(frames: list[tuple[str, Any]]) -> None:
     found = messages([event_frame(name, payload) for name, payload in frames])
@@ -78,7 +78,7 @@ def test_a_run_before_an_exception_frame_comes_out_with_the_failure() -> None:
     assert isinstance(failure, errors.UpstreamThrottledError)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
     index=st.integers(0, 10**6),
     kind=st.sampled_from(["text_delta", "input_json_delta", "thinking_delta"]),

@@ -52,7 +52,7 @@ def one_at_a_time(stream: list[c.StreamEvent]) -> list[a.StreamEvent]:
     return [out for event in deltas for out in translator.feed(event)] + translator.finish()
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(events=st.lists(st.one_of(RUNS, OTHERS), max_size=12))
 def test_runs_translate_to_what_their_deltas_translate_to(events: list[c.StreamEvent]) -> None:
     stream = [*events, *END]
