@@ -144,7 +144,7 @@ class _Reader:
         self._gathered: list[bytes] = []
         self._size = 0
         self._reads = self._in_lane = self._stopped = False
-        self.sent = 0
+        self.batches = 0
 
     def run(self) -> None:
         with self._lock:
@@ -165,7 +165,7 @@ class _Reader:
             with around_waits(self._before_wait, self._after_wait):
                 for batch in self._stream:
                     self._gather(b"".join([sse(event) for event in batch]))
-                    self.sent += len(batch)
+                    self.batches += 1
                     if self._stopped:
                         return
             self._hand_on()
@@ -318,7 +318,10 @@ async def stream_events(
                     yield Chunk(sse(_PING))
         finally:
             log.debug(
-                "stream %s ended: %d events in %.0f ms", request_id, reader.sent, (time.perf_counter() - started) * 1000
+                "stream %s ended: %d batches in %.0f ms",
+                request_id,
+                reader.batches,
+                (time.perf_counter() - started) * 1000,
             )
             gone.cancel()
             stopping.cancel()
