@@ -17,14 +17,13 @@ from tests.support.fake_nexus import (
     text_stream,
 )
 from tests.support.proxy import HELLO
-from tests.support.sse_client import post_stream, sse_events
+from tests.support.sse_client import leave_after_first_delta
 
 if TYPE_CHECKING:
     import anthropic
 
 # Nexus answers at once here; a stall must not hold a test for the default read timeout.
 PROXY_SETTINGS = {"read_timeout": 5.0}
-WAIT = 10
 
 
 def _streamed_text(client: anthropic.Anthropic) -> str:
@@ -48,11 +47,7 @@ def test_a_stream_the_client_left_closes_its_connection(
     before = fake_nexus.connections_accepted
     reply = StreamReply([message_start(), block_delta(0, {"text": "partial"}), Gate(threading.Event())])
     fake_nexus.enqueue(reply)
-    response = post_stream(proxy_url, HELLO)
-    events = sse_events(response)
-    assert [next(events)[0] for _ in range(3)] == ["message_start", "content_block_start", "content_block_delta"]
-    response.close()
-    assert reply.client_closed.wait(WAIT), "Nexus never saw the connection close"
+    leave_after_first_delta(proxy_url, HELLO, reply.client_closed)
     fake_nexus.enqueue(text_stream("after"))
     assert _streamed_text(client) == "after"
     # The pooled connection was the one left: the next stream needed a new one.

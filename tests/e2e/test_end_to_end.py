@@ -25,7 +25,7 @@ from tests.support.fake_nexus import (
     token_usage,
 )
 from tests.support.proxy import HELLO, KEY, sdk_client
-from tests.support.sse_client import post_stream, sse_events, text_deltas
+from tests.support.sse_client import leave_after_first_delta, post_stream, sse_events, text_deltas
 
 if TYPE_CHECKING:
     import anthropic
@@ -168,10 +168,6 @@ def test_client_disconnect_closes_the_nexus_connection(
 ) -> None:
     reply = _deltas_then(Gate(threading.Event()))
     fake_nexus.enqueue(reply)
-    response = post_stream(proxy_url, HELLO)
-    events = sse_events(response)
-    assert [next(events)[0] for _ in range(3)] == ["message_start", "content_block_start", "content_block_delta"]
-    response.close()
-    assert reply.client_closed.wait(WAIT), "Nexus never saw the connection close"
+    leave_after_first_delta(proxy_url, HELLO, reply.client_closed)
     fake_nexus.enqueue(text_reply("next request works"))
     assert client.messages.create(**HELLO).content[0].text == "next request works"

@@ -46,3 +46,12 @@ def text_deltas(url: str, body: dict[str, Any], *, arrived: Sequence[threading.E
                 if len(texts) <= len(arrived):
                     arrived[len(texts) - 1].set()
     return texts
+
+
+def leave_after_first_delta(url: str, body: dict[str, Any], nexus_saw_close: threading.Event) -> None:
+    """Open a stream, read up to its first delta, then close it; Nexus must see the close."""
+    response = post_stream(url, body)
+    events = sse_events(response)
+    assert [next(events)[0] for _ in range(3)] == ["message_start", "content_block_start", "content_block_delta"]
+    response.close()
+    assert nexus_saw_close.wait(10), "Nexus never saw the connection close"
