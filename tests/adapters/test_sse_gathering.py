@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,6 +11,7 @@ from adapters.http import sse, sse_pipe
 from adapters.http.threads import BlockingRunner, Lane
 from adapters.nexus import stream as nexus_stream
 from domain.vocab import anthropic as a
+from tests.support.stand_in import ClosedByOwner
 
 
 def _delta(i: int) -> a.ContentBlockDeltaEvent:
@@ -35,28 +35,19 @@ class _Socket:
         return b"x"
 
 
-class _ReadingUpstream:
+class _ReadingUpstream(ClosedByOwner):
     """A MessageStream stand-in that reads its socket (through the hooks) before each group."""
 
     def __init__(self, groups: list[list[list[Any]]], sock: _Socket) -> None:
+        super().__init__()
         self._groups = groups
         self._sock = sock
-        self.closed = threading.Event()
 
     def __iter__(self) -> Iterator[list[Any]]:
         yield [a.PingEvent(type="ping")]  # before any read: handed on at once
         for group in self._groups:
             blocking(lambda: nexus_stream._read(self._sock))
             yield from group
-
-    def close(self) -> None:
-        self.closed.set()
-
-    def __enter__(self) -> _ReadingUpstream:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
 
 
 def _chunks(upstream: _ReadingUpstream, reader_lane: Lane) -> list[bytes]:

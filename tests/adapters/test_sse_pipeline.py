@@ -12,6 +12,7 @@ import pytest
 from adapters.http import sse, sse_pipe
 from adapters.http.threads import BlockingRunner
 from domain.vocab import anthropic as a
+from tests.support.stand_in import ClosedByOwner
 
 WAIT = 10
 
@@ -22,27 +23,18 @@ def _delta(i: int) -> a.ContentBlockDeltaEvent:
     )
 
 
-class _Upstream:
+class _Upstream(ClosedByOwner):
     """A MessageStream stand-in: ``events()`` gives the batches; counts what it produced."""
 
     def __init__(self, batches: Iterator[list[Any]]) -> None:
+        super().__init__()
         self._batches = batches
         self.produced = 0
-        self.closed = threading.Event()
 
     def __iter__(self) -> Iterator[list[Any]]:
         for batch in self._batches:
             self.produced += len(batch)
             yield batch
-
-    def close(self) -> None:
-        self.closed.set()
-
-    def __enter__(self) -> _Upstream:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
 
 
 def _events(upstream: _Upstream) -> Any:
