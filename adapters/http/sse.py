@@ -17,7 +17,7 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import orjson
@@ -268,7 +268,7 @@ async def stream_events(
     idle_limit: float = 120.0,
     slot: Slot | None = None,
     shutdown: ShutdownSignal | None = None,
-) -> AsyncIterator[SSEvent]:
+) -> AsyncGenerator[SSEvent, None]:
     """The SSE events of a message stream, many to a chunk, with pings while Nexus is silent.
 
     The stream is read in one pool thread; the client leaving closes the upstream at

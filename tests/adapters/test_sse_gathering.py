@@ -8,10 +8,10 @@ from typing import Any
 
 from adapters.blocking_waits import blocking
 from adapters.http import sse, sse_pipe
-from adapters.http.threads import BlockingRunner, Lane
+from adapters.http.threads import Lane
 from adapters.nexus import stream as nexus_stream
 from domain.vocab import anthropic as a
-from tests.support.stand_in import ClosedByOwner
+from tests.support.stand_in import ClosedByOwner, events_of
 
 
 def _delta(i: int) -> a.ContentBlockDeltaEvent:
@@ -53,14 +53,7 @@ class _ReadingUpstream(ClosedByOwner):
 def _chunks(upstream: _ReadingUpstream, reader_lane: Lane) -> list[bytes]:
     async def collect() -> list[bytes]:
         out = []
-        async for chunk in sse.stream_events(
-            upstream,  # type: ignore[arg-type]
-            runner=BlockingRunner(2),
-            disconnected=asyncio.Event(),
-            ping_interval=60.0,
-            request_id="req_test",
-            idle_limit=60.0,
-        ):
+        async for chunk in events_of(upstream):
             out.append(chunk.serialize())
             await asyncio.sleep(0.05)  # a slow client: whatever the reader makes meanwhile waits
         return out

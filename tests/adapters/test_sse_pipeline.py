@@ -10,9 +10,8 @@ from typing import Any
 import pytest
 
 from adapters.http import sse, sse_pipe
-from adapters.http.threads import BlockingRunner
 from domain.vocab import anthropic as a
-from tests.support.stand_in import ClosedByOwner
+from tests.support.stand_in import ClosedByOwner, events_of
 
 WAIT = 10
 
@@ -37,17 +36,6 @@ class _Upstream(ClosedByOwner):
             yield batch
 
 
-def _events(upstream: _Upstream) -> Any:
-    return sse.stream_events(
-        upstream,  # type: ignore[arg-type]
-        runner=BlockingRunner(2),
-        disconnected=asyncio.Event(),
-        ping_interval=60.0,
-        request_id="req_test",
-        idle_limit=60.0,
-    )
-
-
 def test_events_that_arrived_together_go_out_as_one_chunk() -> None:
     reached, gate = threading.Event(), threading.Event()
 
@@ -58,7 +46,7 @@ def test_events_that_arrived_together_go_out_as_one_chunk() -> None:
         gate.wait(WAIT)  # held until the client has taken what was there
 
     async def consume() -> list[bytes]:
-        chunks = _events(_Upstream(batches()))
+        chunks = events_of(_Upstream(batches()))
         first = await anext(chunks)
         assert await asyncio.to_thread(reached.wait, WAIT)
         gate.set()
@@ -93,7 +81,7 @@ def test_a_slow_client_holds_the_reader_to_a_bounded_lead(monkeypatch: pytest.Mo
     upstream = _Upstream(endless())
 
     async def consume() -> None:
-        chunks = _events(upstream)
+        chunks = events_of(upstream)
         received = (await anext(chunks)).serialize().count(b"content_block_delta")
         # The client reads nothing more for now: Nexus's endless answer must not pile up.
         assert await asyncio.to_thread(full.wait, WAIT)

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
+from collections.abc import AsyncGenerator
 from typing import Self
+
+from falcon.asgi import SSEvent
+
+from adapters.http import sse
+from adapters.http.threads import BlockingRunner
 
 
 class ClosedByOwner:
@@ -20,3 +27,15 @@ class ClosedByOwner:
 
     def __exit__(self, *_: object) -> None:
         self.close()
+
+
+def events_of(upstream: ClosedByOwner) -> AsyncGenerator[SSEvent, None]:
+    """``sse.stream_events`` over a stand-in, with the tests' settings: no pings, no idle end."""
+    return sse.stream_events(
+        upstream,  # type: ignore[arg-type]
+        runner=BlockingRunner(2),
+        disconnected=asyncio.Event(),
+        ping_interval=60.0,
+        request_id="req_test",
+        idle_limit=60.0,
+    )
