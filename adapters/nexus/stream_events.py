@@ -50,8 +50,11 @@ def fast_block_delta(payload: Any) -> c.ContentBlockDeltaEvent | None:
     is left to cattrs, whose hooks cost several times the event's other work.
     """
     piece = plain_piece(payload)
-    if piece is not None:
-        return builders.converse_piece(*piece)
+    return builders.converse_piece(*piece) if piece is not None else _signature_delta(payload)
+
+
+def _signature_delta(payload: Any) -> c.ContentBlockDeltaEvent | None:
+    """A reasoning block's signature delta built directly, or None."""
     if type(payload) is not dict or type(index := payload.get("contentBlockIndex")) is not int:
         return None
     delta = payload.get("delta")
@@ -108,7 +111,7 @@ def read_events(
                         run.restart(index, kind)
                     run.pieces.append(text)
                     continue
-                event = _parsed("contentBlockDelta", data)
+                event = _signature_delta(data) or _parsed("contentBlockDelta", data)
             else:
                 event = _event(headers, payload, secrets)
             run.end()
@@ -124,8 +127,7 @@ def read_events(
 
 
 def _parsed(event_type: str, data: Any) -> c.StreamEvent | None:
-    if event_type == "contentBlockDelta" and (event := fast_block_delta(data)) is not None:
-        return event
+    # Through cattrs: what no direct path took.
     try:
         return converse_wire.parse_stream_event(event_type, data)
     except UNREADABLE as error:
