@@ -18,6 +18,7 @@ from cattrs.cols import homogenous_tuple_structure_factory
 from cattrs.errors import BaseValidationError
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
+from adapters.http import anthropic_fast
 from adapters.lazy_hooks import LazyHook
 from domain.errors import InvalidRequestError
 from domain.vocab import anthropic as a
@@ -109,14 +110,15 @@ def _is_text_or_blocks(tp: Any) -> bool:
     return str in args and any(get_origin(arg) is tuple for arg in args)
 
 
-def make_converter() -> cattrs.Converter:
+def make_converter(*, fast: bool = True) -> cattrs.Converter:
     """The Anthropic wire converter: every hook registered here, in one visible block.
 
     Unions are not left to cattrs' default strategy, which tells members apart by their
     unique required fields: Anthropic names a block by its ``type`` value, several
     classes share field sets, and a wrong guess would turn one block into another. The
     ``type`` field picks the class instead, and a string-or-blocks field is told apart
-    by the JSON type.
+    by the JSON type. With ``fast``, messages, tools and system blocks of the common exact
+    shapes are read the short way first (``anthropic_fast``); the same objects either way.
     """
     converter = cattrs.Converter(forbid_extra_keys=False)
 
@@ -202,6 +204,10 @@ def make_converter() -> cattrs.Converter:
     converter.register_structure_hook_factory(_is_tagged_union, tagged_union_hook)
     converter.register_structure_hook_factory(attrs.has, object_hook)
     converter.register_unstructure_hook_factory(attrs.has, without_nulls)
+    if fast:
+        converter.register_structure_hook_factory(
+            anthropic_fast.is_fast_tuple, lambda tp: anthropic_fast.fast_tuple_hook(tp, tuple_hook(tp), converter)
+        )
     return converter
 
 

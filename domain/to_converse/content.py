@@ -9,6 +9,8 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Callable
+from typing import Any
 
 import attrs
 
@@ -16,6 +18,7 @@ from domain.errors import InvalidRequestError
 from domain.to_converse.names import converse_tool_name, converse_tool_use_id
 from domain.vocab import anthropic as a
 from domain.vocab import converse as c
+from domain.vocab import request_builders as rb
 
 IMAGE_FORMATS = {"image/png": "png", "image/jpeg": "jpeg", "image/gif": "gif", "image/webp": "webp"}
 # Converse rejects blank text and empty tool results; this stands in for them.
@@ -32,7 +35,7 @@ def cache_point(control: a.CacheControl | None) -> tuple[c.CachePointContent, ..
     """The cachePoint that follows a block carrying ``cache_control``, if any."""
     if control is None:
         return ()
-    return (c.CachePointContent(cache_point=c.CachePoint(ttl=control.ttl)),)
+    return (rb.cache_point_content(control.ttl),)
 
 
 def decode_base64(data: str, field: str) -> bytes:
@@ -138,67 +141,99 @@ def as_text(block: a.SearchResultBlock | a.ToolReferenceBlock) -> c.TextContent:
 
 
 def _tool_result_items(block: a.ToolResultBlock, where: str, docs: list[int]) -> tuple[c.ToolResultItem, ...]:
+    content = block.content
+    if isinstance(content, str):
+        return (rb.text_content(content),) if content.strip() else _EMPTY_RESULT
+    texts: list[c.ToolResultItem] = []
+    for item in content:
+        if type(item) is not a.TextBlock:
+            break
+        if item.text.strip():
+            texts.append(rb.text_content(item.text))
+    else:  # nearly always: text alone
+        return tuple(texts) or _EMPTY_RESULT
     parts: list[c.ToolResultItem] = []
-    if isinstance(block.content, str):
-        if not is_blank(block.content):
-            parts.append(c.TextContent(text=block.content))
-    else:
-        for j, item in enumerate(block.content):
-            here = f"{where}.content.{j}"
-            if isinstance(item, a.TextBlock):
-                if not is_blank(item.text):
-                    parts.append(c.TextContent(text=item.text))
-            elif isinstance(item, a.ImageBlock):
-                parts.append(convert_image(item, here))
-            elif isinstance(item, a.SearchResultBlock | a.ToolReferenceBlock):
-                parts.append(as_text(item))
-            else:
-                docs.append(1)
-                parts.append(convert_document(item, here, len(docs)))
-    return tuple(parts) or (c.TextContent(text=EMPTY_PLACEHOLDER),)
+    for j, item in enumerate(content):
+        here = f"{where}.content.{j}"
+        if isinstance(item, a.TextBlock):
+            if not is_blank(item.text):
+                parts.append(c.TextContent(text=item.text))
+        elif isinstance(item, a.ImageBlock):
+            parts.append(convert_image(item, here))
+        elif isinstance(item, a.SearchResultBlock | a.ToolReferenceBlock):
+            parts.append(as_text(item))
+        else:
+            docs.append(1)
+            parts.append(convert_document(item, here, len(docs)))
+    return tuple(parts) or _EMPTY_RESULT
+
+
+_EMPTY_RESULT: tuple[c.ToolResultItem, ...] = (c.TextContent(text=EMPTY_PLACEHOLDER),)
 
 
 def convert_tool_result(block: a.ToolResultBlock, where: str, docs: list[int]) -> c.ToolResultContent:
     """A tool result as Converse's, its content made non-empty and its error flag kept."""
-    result = c.ToolResult(
-        tool_use_id=converse_tool_use_id(block.tool_use_id),
-        content=_tool_result_items(block, where, docs),
-        status="error" if block.is_error else None,
-    )
-    return c.ToolResultContent(tool_result=result)
+    items = _tool_result_items(block, where, docs)
+    return rb.tool_result_content(converse_tool_use_id(block.tool_use_id), items, "error" if block.is_error else None)
+
+
+def _text(block: a.TextBlock, where: str, docs: list[int]) -> c.ContentBlock | None:
+    return None if is_blank(block.text) else rb.text_content(block.text)
+
+
+def _tool_use(block: a.ToolUseBlock, where: str, docs: list[int]) -> c.ContentBlock:
+    return rb.tool_use_content(converse_tool_use_id(block.id), converse_tool_name(block.name), block.input)
+
+
+def _thinking(block: a.ThinkingBlock, where: str, docs: list[int]) -> c.ContentBlock:
+    # Claude rejects thinking it did not sign (a truncated stream, another backend);
+    # leaving it out lets the thinking rules decide whether thinking stays on.
+    return rb.reasoning_content(block.thinking, block.signature) if block.signature else _DROPPED
+
+
+def _document(block: a.DocumentBlock, where: str, docs: list[int]) -> c.ContentBlock:
+    docs.append(1)
+    return convert_document(block, where, len(docs))
+
+
+def _redacted(block: a.RedactedThinkingBlock, where: str, docs: list[int]) -> c.ContentBlock:
+    redacted = c.RedactedReasoningContent(redacted_content=decode_base64(block.data, f"{where}.data"))
+    return c.ReasoningContent(reasoning_content=redacted)
+
+
+# Stands for "nothing, not even the block's cache point" (unsigned thinking).
+_DROPPED: c.ContentBlock = c.TextContent(text="")
+# By the block's exact class: one look-up, not a chain of class tests per block.
+_CONVERTERS: dict[type, Callable[[Any, str, list[int]], c.ContentBlock | None]] = {
+    a.TextBlock: _text,
+    a.ImageBlock: lambda block, where, docs: convert_image(block, where),
+    a.DocumentBlock: _document,
+    a.ToolUseBlock: _tool_use,
+    a.ToolResultBlock: convert_tool_result,
+    a.ThinkingBlock: _thinking,
+    a.SearchResultBlock: lambda block, where, docs: as_text(block),
+    a.RedactedThinkingBlock: _redacted,
+}
 
 
 def convert_block(block: a.ContentBlock, where: str, docs: list[int]) -> tuple[c.ContentBlock, ...]:
     """One Anthropic block as Converse blocks: the block, then its cache point.
 
+    A blank text block leaves only its cache point; unsigned thinking leaves nothing.
     ``docs`` counts documents across the request so their names stay unique.
     """
-    converted: c.ContentBlock
-    match block:
-        case a.TextBlock(text=text):
-            if is_blank(text):
-                return cache_point(block.cache_control)
-            converted = c.TextContent(text=text)
-        case a.ImageBlock():
-            converted = convert_image(block, where)
-        case a.DocumentBlock():
-            docs.append(1)
-            converted = convert_document(block, where, len(docs))
-        case a.ToolUseBlock(id=tool_id, name=name, input=tool_input):
-            use = c.ToolUse(tool_use_id=converse_tool_use_id(tool_id), name=converse_tool_name(name), input=tool_input)
-            converted = c.ToolUseContent(tool_use=use)
-        case a.ToolResultBlock():
-            converted = convert_tool_result(block, where, docs)
-        case a.ThinkingBlock(signature=""):
-            # Claude rejects thinking it did not sign (a truncated stream, another backend);
-            # leaving it out lets the thinking rules decide whether thinking stays on.
-            return ()
-        case a.ThinkingBlock(thinking=text, signature=signature):
-            reasoning = c.ReasoningText(text=text, signature=signature)
-            converted = c.ReasoningContent(reasoning_content=c.ReasoningTextContent(reasoning_text=reasoning))
-        case a.SearchResultBlock():
-            converted = as_text(block)
-        case a.RedactedThinkingBlock(data=data):
-            redacted = c.RedactedReasoningContent(redacted_content=decode_base64(data, f"{where}.data"))
-            converted = c.ReasoningContent(reasoning_content=redacted)
-    return (converted, *cache_point(block.cache_control))
+    converted = _CONVERTERS[_kind(block)](block, where, docs)
+    if converted is _DROPPED:
+        return ()
+    control = block.cache_control
+    if converted is None:
+        return cache_point(control)
+    return (converted,) if control is None else (converted, rb.cache_point_content(control.ttl))
+
+
+def _kind(block: a.ContentBlock) -> type:
+    kind = type(block)
+    if kind in _CONVERTERS:
+        return kind
+    # A subclass: the class it is an instance of, as a class pattern would match it.
+    return next((cls for cls in _CONVERTERS if isinstance(block, cls)), kind)

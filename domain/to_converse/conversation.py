@@ -31,6 +31,7 @@ from domain.to_converse.content import EMPTY_PLACEHOLDER, convert_block
 from domain.to_converse.names import converse_tool_name, mcp_tool_name
 from domain.vocab import anthropic as a
 from domain.vocab import converse as c
+from domain.vocab import request_builders as rb
 
 # A block and the cache point that may follow it travel together when turns reshape.
 Unit = tuple[c.ContentBlock, ...]
@@ -124,17 +125,23 @@ def check_tool_results(messages: Sequence[a.Message]) -> None:
         previous = message.role
 
 
+# Blocks _readable leaves as they are; telling them by class skips its pattern match.
+_AS_IS = frozenset({a.TextBlock, a.ToolUseBlock, a.ThinkingBlock, a.ImageBlock, a.DocumentBlock})
+
+
 def _units(message: a.Message, index: int, docs: list[int]) -> list[Unit]:
     units: list[Unit] = []
     for j, block in enumerate(_blocks(message)):
-        converted = convert_block(_readable(block), f"messages.{index}.content.{j}", docs)
-        if converted and isinstance(converted[0], c.CachePointContent) and units:
+        readable = block if type(block) in _AS_IS else _readable(block)
+        converted = convert_block(readable, f"messages.{index}.content.{j}", docs)
+        if not converted:
+            continue
+        if type(converted[0]) is not c.CachePointContent:
+            units.append(converted)
+        elif units and type(units[-1][-1]) is not c.CachePointContent:
             # The block itself was blank: its cache point attaches to the block before,
             # unless that one already has one (two in a row would waste one of four).
-            if not isinstance(units[-1][-1], c.CachePointContent):
-                units[-1] = (*units[-1], *converted)
-        elif converted and not isinstance(converted[0], c.CachePointContent):
-            units.append(converted)
+            units[-1] = (*units[-1], *converted)
     return units
 
 
@@ -151,16 +158,14 @@ def _merged_turns(messages: Sequence[a.Message]) -> list[_Turn]:
     return turns
 
 
-def _is_tool_result(unit: Unit) -> bool:
-    return isinstance(unit[0], c.ToolResultContent)
-
-
 def _finish_units(turn: _Turn) -> list[Unit]:
     units = turn.units
     if turn.role == "user":
-        units = [u for u in units if _is_tool_result(u)] + [u for u in units if not _is_tool_result(u)]
-        has_document = any(isinstance(u[0], c.DocumentContent) for u in units)
-        if has_document and not any(isinstance(u[0], c.TextContent) for u in units):
+        kinds = [type(u[0]) for u in units]
+        if c.ToolResultContent in kinds:  # tool results first, the rest in order
+            results = [u for u, kind in zip(units, kinds, strict=True) if kind is c.ToolResultContent]
+            units = results + [u for u, kind in zip(units, kinds, strict=True) if kind is not c.ToolResultContent]
+        if c.DocumentContent in kinds and c.TextContent not in kinds:
             units.append((c.TextContent(text=DOCUMENT_NOTE),))
     return units or [(c.TextContent(text=EMPTY_PLACEHOLDER),)]
 
@@ -188,6 +193,8 @@ def convert_messages(messages: Sequence[a.Message]) -> tuple[c.Message, ...]:
     shaped: list[tuple[Role, list[Unit]]] = [(turn.role, _finish_units(turn)) for turn in turns]
     if shaped[-1][0] == "assistant":
         shaped[-1] = ("assistant", _strip_prefill(shaped[-1][1]))
-    return tuple(
-        c.Message(role=role, content=tuple(block for unit in units for block in unit)) for role, units in shaped
-    )
+    return tuple(_message(role, units) for role, units in shaped)
+
+
+def _message(role: Role, units: list[Unit]) -> c.Message:
+    return rb.converse_message(role, tuple([block for unit in units for block in unit]))
