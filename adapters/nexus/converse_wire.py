@@ -20,6 +20,7 @@ from cattrs.errors import BaseValidationError
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from adapters.lazy_hooks import LazyHook
+from adapters.nexus.converse_fast import ConverseJson
 from domain.vocab import converse as c
 
 
@@ -72,11 +73,13 @@ def _plain_json(value: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
-def make_converter() -> cattrs.Converter:
+def make_converter(*, fast: bool = True) -> cattrs.Converter:
     """The Converse wire converter: every hook registered here, in one visible block.
 
     Unions are not left to cattrs' default strategy (unique required fields): a Converse
-    union member is an object with exactly one key, and that key names the class.
+    union member is an object with exactly one key, and that key names the class. With
+    ``fast``, messages and tool configs are written by hand (``converse_fast``), the
+    same JSON either way.
     """
     converter = cattrs.Converter(forbid_extra_keys=False)
 
@@ -123,6 +126,10 @@ def make_converter() -> cattrs.Converter:
     converter.register_structure_hook_factory(attrs.has, structure_hook)
     converter.register_structure_hook_factory(_is_keyed_union, keyed_union_hook)
     converter.register_structure_hook_factory(_is_block_tuple, block_tuple_hook)
+    if fast:
+        writer = ConverseJson(converter.unstructure)
+        converter.register_unstructure_hook(c.Message, writer.message)
+        converter.register_unstructure_hook(c.ToolConfig, writer.tool_config)
     return converter
 
 

@@ -107,12 +107,18 @@ def _sites(messages: tuple[a.Message, ...]) -> Iterator[_Site]:
         if isinstance(message.content, str):
             continue
         for b, block in enumerate(message.content):
+            if type(block) in _MEDIALESS:
+                continue
             if isinstance(block, Media):
                 yield _Site(message=m, block=b, item=None, media=block)
             elif isinstance(block, a.ToolResultBlock) and not isinstance(block.content, str):
                 for k, item in enumerate(block.content):
-                    if isinstance(item, Media):
+                    if type(item) is not a.TextBlock and isinstance(item, Media):
                         yield _Site(message=m, block=b, item=k, media=item)
+
+
+# Blocks that are no medium and hold none, told by class: most of a history.
+_MEDIALESS = frozenset({a.TextBlock, a.ToolUseBlock, a.ThinkingBlock, a.RedactedThinkingBlock})
 
 
 # --- sizes, read from the base64 text --------------------------------------------------

@@ -188,7 +188,7 @@ def _tool_use(block: a.ToolUseBlock, where: str, docs: list[int]) -> c.ContentBl
 def _thinking(block: a.ThinkingBlock, where: str, docs: list[int]) -> c.ContentBlock:
     # Claude rejects thinking it did not sign (a truncated stream, another backend);
     # leaving it out lets the thinking rules decide whether thinking stays on.
-    return rb.reasoning_content(block.thinking, block.signature) if block.signature else _DROPPED
+    return rb.reasoning_content(block.thinking, block.signature) if block.signature else DROPPED
 
 
 def _document(block: a.DocumentBlock, where: str, docs: list[int]) -> c.ContentBlock:
@@ -202,7 +202,7 @@ def _redacted(block: a.RedactedThinkingBlock, where: str, docs: list[int]) -> c.
 
 
 # Stands for "nothing, not even the block's cache point" (unsigned thinking).
-_DROPPED: c.ContentBlock = c.TextContent(text="")
+DROPPED: c.ContentBlock = c.TextContent(text="")
 # By the block's exact class: one look-up, not a chain of class tests per block.
 _CONVERTERS: dict[type, Callable[[Any, str, list[int]], c.ContentBlock | None]] = {
     a.TextBlock: _text,
@@ -216,14 +216,22 @@ _CONVERTERS: dict[type, Callable[[Any, str, list[int]], c.ContentBlock | None]] 
 }
 
 
+def convert_one(block: a.ContentBlock, where: str, docs: list[int]) -> c.ContentBlock | None:
+    """The Converse block for ``block`` alone: None if blank text, ``DROPPED`` if unsigned thinking.
+
+    Blank text leaves its cache point behind; unsigned thinking leaves nothing at all.
+    """
+    convert = _CONVERTERS.get(type(block)) or _CONVERTERS[_kind(block)]
+    return convert(block, where, docs)
+
+
 def convert_block(block: a.ContentBlock, where: str, docs: list[int]) -> tuple[c.ContentBlock, ...]:
     """One Anthropic block as Converse blocks: the block, then its cache point.
 
-    A blank text block leaves only its cache point; unsigned thinking leaves nothing.
     ``docs`` counts documents across the request so their names stay unique.
     """
-    converted = _CONVERTERS[_kind(block)](block, where, docs)
-    if converted is _DROPPED:
+    converted = convert_one(block, where, docs)
+    if converted is DROPPED:
         return ()
     control = block.cache_control
     if converted is None:
@@ -232,8 +240,5 @@ def convert_block(block: a.ContentBlock, where: str, docs: list[int]) -> tuple[c
 
 
 def _kind(block: a.ContentBlock) -> type:
-    kind = type(block)
-    if kind in _CONVERTERS:
-        return kind
     # A subclass: the class it is an instance of, as a class pattern would match it.
-    return next((cls for cls in _CONVERTERS if isinstance(block, cls)), kind)
+    return next((cls for cls in _CONVERTERS if isinstance(block, cls)), type(block))

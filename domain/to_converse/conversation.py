@@ -22,12 +22,13 @@ Here each message's blocks become Converse blocks, then the turn list is reshape
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import chain
 from typing import Literal
 
 import attrs
 
 from domain.errors import InvalidRequestError
-from domain.to_converse.content import EMPTY_PLACEHOLDER, convert_block
+from domain.to_converse.content import DROPPED, EMPTY_PLACEHOLDER, cache_point, convert_one
 from domain.to_converse.names import converse_tool_name, mcp_tool_name
 from domain.vocab import anthropic as a
 from domain.vocab import converse as c
@@ -41,10 +42,8 @@ DOCUMENT_NOTE = "(document attached)"
 Role = Literal["user", "assistant"]
 
 
-@attrs.define
-class _Turn:
-    role: Role
-    units: list[Unit]
+# A turn being built: its role and its units, blocks of consecutive same-role messages.
+Turn = tuple[Role, list[Unit]]
 
 
 def _blocks(message: a.Message) -> tuple[a.ContentBlock, ...]:
@@ -111,62 +110,66 @@ def check_tool_results(messages: Sequence[a.Message]) -> None:
     for index, message in enumerate(messages):
         if message.role == "system":
             continue
-        blocks = _blocks(message)
+        blocks = () if isinstance(message.content, str) else message.content
         if message.role == "assistant":
             ids = {block.id for block in blocks if isinstance(block, a.ToolUseBlock)}
             open_ids = open_ids | ids if previous == "assistant" else ids
-        for j, block in enumerate(blocks):
-            if message.role == "user" and isinstance(block, a.ToolResultBlock) and block.tool_use_id not in open_ids:
-                raise InvalidRequestError(
-                    f"messages.{index}.content.{j}: unexpected `tool_use_id` found in `tool_result` blocks: "
-                    f"{block.tool_use_id}. Each `tool_result` block must have a corresponding `tool_use` "
-                    "block in the previous message."
-                )
+        else:
+            for j, block in enumerate(blocks):
+                if isinstance(block, a.ToolResultBlock) and block.tool_use_id not in open_ids:
+                    raise InvalidRequestError(
+                        f"messages.{index}.content.{j}: unexpected `tool_use_id` found in `tool_result` blocks: "
+                        f"{block.tool_use_id}. Each `tool_result` block must have a corresponding `tool_use` "
+                        "block in the previous message."
+                    )
         previous = message.role
 
 
 # Blocks _readable leaves as they are; telling them by class skips its pattern match.
 _AS_IS = frozenset({a.TextBlock, a.ToolUseBlock, a.ThinkingBlock, a.ImageBlock, a.DocumentBlock})
+# Blocks whose conversion never names their place (it cannot fail): no location to format.
+_PLACELESS = frozenset({a.TextBlock, a.ToolUseBlock, a.ThinkingBlock})
 
 
 def _units(message: a.Message, index: int, docs: list[int]) -> list[Unit]:
     units: list[Unit] = []
     for j, block in enumerate(_blocks(message)):
-        readable = block if type(block) in _AS_IS else _readable(block)
-        converted = convert_block(readable, f"messages.{index}.content.{j}", docs)
-        if not converted:
-            continue
-        if type(converted[0]) is not c.CachePointContent:
-            units.append(converted)
-        elif units and type(units[-1][-1]) is not c.CachePointContent:
+        kind = type(block)
+        readable = block if kind in _AS_IS else _readable(block)
+        converted = convert_one(readable, "" if kind in _PLACELESS else f"messages.{index}.content.{j}", docs)
+        control = readable.cache_control
+        if converted is None:
             # The block itself was blank: its cache point attaches to the block before,
             # unless that one already has one (two in a row would waste one of four).
-            units[-1] = (*units[-1], *converted)
+            if control is not None and units and type(units[-1][-1]) is not c.CachePointContent:
+                units[-1] = (*units[-1], *cache_point(control))
+        elif converted is not DROPPED:
+            units.append((converted,) if control is None else (converted, *cache_point(control)))
     return units
 
 
-def _merged_turns(messages: Sequence[a.Message]) -> list[_Turn]:
+def _merged_turns(messages: Sequence[a.Message]) -> list[Turn]:
     docs: list[int] = []
-    turns: list[_Turn] = []
+    turns: list[Turn] = []
     for index, message in enumerate(messages):
         role: Role = "assistant" if message.role == "assistant" else "user"
         units = _units(message, index, docs)
-        if turns and turns[-1].role == role:
-            turns[-1].units.extend(units)
+        if turns and turns[-1][0] == role:
+            turns[-1][1].extend(units)
         else:
-            turns.append(_Turn(role=role, units=units))
+            turns.append((role, units))
     return turns
 
 
-def _finish_units(turn: _Turn) -> list[Unit]:
-    units = turn.units
-    if turn.role == "user":
+def _finish_units(role: Role, units: list[Unit]) -> list[Unit]:
+    if role == "user":
         kinds = [type(u[0]) for u in units]
-        if c.ToolResultContent in kinds:  # tool results first, the rest in order
-            results = [u for u, kind in zip(units, kinds, strict=True) if kind is c.ToolResultContent]
-            units = results + [u for u, kind in zip(units, kinds, strict=True) if kind is not c.ToolResultContent]
+        results = kinds.count(c.ToolResultContent)
+        if kinds[:results].count(c.ToolResultContent) != results:  # tool results first, the rest in order
+            first = [u for u, kind in zip(units, kinds, strict=True) if kind is c.ToolResultContent]
+            units = first + [u for u, kind in zip(units, kinds, strict=True) if kind is not c.ToolResultContent]
         if c.DocumentContent in kinds and c.TextContent not in kinds:
-            units.append((c.TextContent(text=DOCUMENT_NOTE),))
+            units = [*units, (c.TextContent(text=DOCUMENT_NOTE),)]
     return units or [(c.TextContent(text=EMPTY_PLACEHOLDER),)]
 
 
@@ -188,13 +191,9 @@ def convert_messages(messages: Sequence[a.Message]) -> tuple[c.Message, ...]:
     """
     check_tool_results(messages)
     turns = _merged_turns(messages)
-    if not turns or turns[0].role != "user":
-        turns.insert(0, _Turn(role="user", units=[]))
-    shaped: list[tuple[Role, list[Unit]]] = [(turn.role, _finish_units(turn)) for turn in turns]
+    if not turns or turns[0][0] != "user":
+        turns.insert(0, ("user", []))
+    shaped = [(role, _finish_units(role, units)) for role, units in turns]
     if shaped[-1][0] == "assistant":
         shaped[-1] = ("assistant", _strip_prefill(shaped[-1][1]))
-    return tuple(_message(role, units) for role, units in shaped)
-
-
-def _message(role: Role, units: list[Unit]) -> c.Message:
-    return rb.converse_message(role, tuple([block for unit in units for block in unit]))
+    return tuple([rb.converse_message(role, tuple(chain.from_iterable(units))) for role, units in shaped])

@@ -8,6 +8,7 @@ same way on every request, and the reverse map is rebuilt from the request itsel
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 
@@ -29,11 +30,14 @@ def _rename(original: str, bad_chars: re.Pattern[str]) -> str:
     return f"{cleaned}_{_digest(original)}"
 
 
+# Pure functions of a string, asked about the same few names and ids on every turn.
+@functools.lru_cache(maxsize=4096)
 def converse_tool_name(name: str) -> str:
     """The name Converse sees for an Anthropic tool name."""
     return name if _NAME_OK.match(name) else _rename(name, _NAME_BAD_CHARS)
 
 
+@functools.lru_cache(maxsize=4096)
 def converse_tool_use_id(tool_use_id: str) -> str:
     """The id Converse sees for an Anthropic tool-use id."""
     return tool_use_id if _ID_OK.match(tool_use_id) else _rename(tool_use_id, _ID_BAD_CHARS)

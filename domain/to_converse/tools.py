@@ -33,6 +33,7 @@ from domain.to_converse.content import cache_point
 from domain.to_converse.names import converse_tool_name, mcp_tool_name, mcp_tool_prefix
 from domain.vocab import anthropic as a
 from domain.vocab import converse as c
+from domain.vocab import request_builders as rb
 
 # Stands in for the tools when the client said ``none`` but history holds tool blocks.
 _STUB_TOOL = c.ToolSpecEntry(
@@ -108,12 +109,19 @@ class _Scan:
                     self.removed.discard(item.tool_name)
 
 
+# Blocks that say nothing about tools, told by class: most of a history.
+_TOOLLESS = frozenset({a.TextBlock, a.ThinkingBlock, a.RedactedThinkingBlock, a.ImageBlock, a.DocumentBlock})
+
+
 def scan_history(messages: Sequence[a.Message], tools: Sequence[a.Tool] = ()) -> ToolHistory:
     """What the client's conversation used, loaded, added and removed, in message order."""
     scan = _Scan(declared=[t.name for t in tools])
     for message in messages:
         for block in () if isinstance(message.content, str) else message.content:
-            scan.block(block)
+            if type(block) is a.ToolUseBlock:
+                scan.used.add(block.name)
+            elif type(block) not in _TOOLLESS:
+                scan.block(block)
     return ToolHistory(
         used=frozenset(scan.used),
         loaded=frozenset(scan.loaded),
@@ -160,12 +168,8 @@ def _spec(tool: a.Tool, where: str) -> tuple[c.ToolEntry, ...]:
             f"{where}: the server tool {tool.name!r} ({tool.type or 'no input_schema'}) "
             "is not available through AI Nexus; only custom tools with an input_schema work"
         )
-    spec = c.ToolSpec(
-        name=converse_tool_name(tool.name),
-        input_schema=c.InputSchema(json=tool.input_schema),
-        description=tool.description or None,
-    )
-    return (c.ToolSpecEntry(tool_spec=spec), *cache_point(tool.cache_control))
+    entry = rb.tool_spec_entry(converse_tool_name(tool.name), tool.input_schema, tool.description or None)
+    return (entry,) if tool.cache_control is None else (entry, *cache_point(tool.cache_control))
 
 
 def _choice(choice: a.ToolChoice | None, forced_allowed: bool) -> c.ToolChoice | None:

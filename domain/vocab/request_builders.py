@@ -37,6 +37,9 @@ _ReasoningText = _whole(c.ReasoningText, "text", "signature")
 _ReasoningTextContent = _whole(c.ReasoningTextContent, "reasoning_text")
 _ReasoningContent = _whole(c.ReasoningContent, "reasoning_content")
 _ConverseMessage = _whole(c.Message, "role", "content")
+_InputSchema = _whole(c.InputSchema, "json")
+_ToolSpec = _whole(c.ToolSpec, "name", "input_schema", "description")
+_ToolSpecEntry = _whole(c.ToolSpecEntry, "tool_spec")
 
 
 # --- Anthropic ---------------------------------------------------------------------------
@@ -186,4 +189,17 @@ def reasoning_content(text: str, signature: str | None) -> c.ReasoningContent:
     _set(inner, "reasoning_text", reasoning)
     made = _new(_ReasoningContent)
     _set(made, "reasoning_content", inner)
+    return made
+
+
+def tool_spec_entry(name: str, schema: dict[str, Any], description: str | None) -> c.ToolSpecEntry:
+    """``ToolSpecEntry(tool_spec=ToolSpec(name=name, input_schema=InputSchema(json=schema), description=...))``."""
+    wrapped = _new(_InputSchema)
+    _set(wrapped, "json", schema)
+    spec = _new(_ToolSpec)
+    _set(spec, "name", name)
+    _set(spec, "input_schema", wrapped)
+    _set(spec, "description", description)
+    made = _new(_ToolSpecEntry)
+    _set(made, "tool_spec", spec)
     return made
