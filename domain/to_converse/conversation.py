@@ -22,28 +22,26 @@ Here each message's blocks become Converse blocks, then the turn list is reshape
 from __future__ import annotations
 
 from collections.abc import Sequence
-from itertools import chain
 from typing import Literal
 
 import attrs
 
 from domain.errors import InvalidRequestError
-from domain.to_converse.content import DROPPED, EMPTY_PLACEHOLDER, cache_point, convert_one
+from domain.to_converse.content import DROPPED, EMPTY_PLACEHOLDER, convert_one
 from domain.to_converse.names import converse_tool_name, mcp_tool_name
 from domain.vocab import anthropic as a
 from domain.vocab import converse as c
 from domain.vocab import request_builders as rb
 
-# A block and the cache point that may follow it travel together when turns reshape.
-Unit = tuple[c.ContentBlock, ...]
 DOCUMENT_NOTE = "(document attached)"
 
 
 Role = Literal["user", "assistant"]
 
 
-# A turn being built: its role and its units, blocks of consecutive same-role messages.
-Turn = tuple[Role, list[Unit]]
+# A turn being built: its role and the blocks of consecutive same-role messages. A cache
+# point belongs to the block before it: the two travel together when the turn reshapes.
+Turn = tuple[Role, list[c.ContentBlock]]
 
 
 def _blocks(message: a.Message) -> tuple[a.ContentBlock, ...]:
@@ -131,21 +129,23 @@ _AS_IS = frozenset({a.TextBlock, a.ToolUseBlock, a.ThinkingBlock, a.ImageBlock, 
 _PLACELESS = frozenset({a.TextBlock, a.ToolUseBlock, a.ThinkingBlock})
 
 
-def _units(message: a.Message, index: int, docs: list[int]) -> list[Unit]:
-    units: list[Unit] = []
+def _add_blocks(blocks: list[c.ContentBlock], message: a.Message, index: int, docs: list[int]) -> None:
+    """Convert ``message``'s blocks onto the end of its turn's ``blocks``."""
+    start = len(blocks)
     for j, block in enumerate(_blocks(message)):
         kind = type(block)
         readable = block if kind in _AS_IS else _readable(block)
         converted = convert_one(readable, "" if kind in _PLACELESS else f"messages.{index}.content.{j}", docs)
         control = readable.cache_control
         if converted is None:
-            # The block itself was blank: its cache point attaches to the block before,
-            # unless that one already has one (two in a row would waste one of four).
-            if control is not None and units and type(units[-1][-1]) is not c.CachePointContent:
-                units[-1] = (*units[-1], *cache_point(control))
+            # The block itself was blank: its cache point attaches to this message's block
+            # before, unless that one already has one (two in a row would waste one of four).
+            if control is not None and len(blocks) > start and type(blocks[-1]) is not c.CachePointContent:
+                blocks.append(rb.cache_point_content(control.ttl))
         elif converted is not DROPPED:
-            units.append((converted,) if control is None else (converted, *cache_point(control)))
-    return units
+            blocks.append(converted)
+            if control is not None:
+                blocks.append(rb.cache_point_content(control.ttl))
 
 
 def _merged_turns(messages: Sequence[a.Message]) -> list[Turn]:
@@ -153,34 +153,52 @@ def _merged_turns(messages: Sequence[a.Message]) -> list[Turn]:
     turns: list[Turn] = []
     for index, message in enumerate(messages):
         role: Role = "assistant" if message.role == "assistant" else "user"
-        units = _units(message, index, docs)
-        if turns and turns[-1][0] == role:
-            turns[-1][1].extend(units)
-        else:
-            turns.append((role, units))
+        if not turns or turns[-1][0] != role:
+            turns.append((role, []))
+        _add_blocks(turns[-1][1], message, index, docs)
     return turns
 
 
-def _finish_units(role: Role, units: list[Unit]) -> list[Unit]:
+def _units(blocks: list[c.ContentBlock]) -> list[list[c.ContentBlock]]:
+    """The blocks cut into units: each block with the cache point that follows it."""
+    units: list[list[c.ContentBlock]] = []
+    for block in blocks:
+        if type(block) is c.CachePointContent and units:
+            units[-1].append(block)
+        else:
+            units.append([block])
+    return units
+
+
+def _results_first(blocks: list[c.ContentBlock]) -> list[c.ContentBlock]:
+    kinds = [type(block) for block in blocks]
+    results = kinds.count(c.ToolResultContent)
+    if not results or (kinds[0] is c.ToolResultContent and results == 1):  # nearly always: nothing moves
+        return blocks
+    units = _units(blocks)
+    ordered = [u for u in units if type(u[0]) is c.ToolResultContent]
+    ordered += [u for u in units if type(u[0]) is not c.ToolResultContent]
+    return [block for unit in ordered for block in unit]
+
+
+def _finish(role: Role, blocks: list[c.ContentBlock]) -> list[c.ContentBlock]:
     if role == "user":
-        kinds = [type(u[0]) for u in units]
-        results = kinds.count(c.ToolResultContent)
-        if kinds[:results].count(c.ToolResultContent) != results:  # tool results first, the rest in order
-            first = [u for u, kind in zip(units, kinds, strict=True) if kind is c.ToolResultContent]
-            units = first + [u for u, kind in zip(units, kinds, strict=True) if kind is not c.ToolResultContent]
+        blocks = _results_first(blocks)
+        kinds = {type(block) for block in blocks}
         if c.DocumentContent in kinds and c.TextContent not in kinds:
-            units = [*units, (c.TextContent(text=DOCUMENT_NOTE),)]
-    return units or [(c.TextContent(text=EMPTY_PLACEHOLDER),)]
+            blocks = [*blocks, c.TextContent(text=DOCUMENT_NOTE)]
+    return blocks or [c.TextContent(text=EMPTY_PLACEHOLDER)]
 
 
-def _strip_prefill(units: list[Unit]) -> list[Unit]:
-    last = units[-1]
-    if not isinstance(last[0], c.TextContent):
-        return units
-    text = last[0].text.rstrip()
+def _strip_prefill(blocks: list[c.ContentBlock]) -> list[c.ContentBlock]:
+    last = max(i for i, block in enumerate(blocks) if type(block) is not c.CachePointContent)
+    head = blocks[last]
+    if not isinstance(head, c.TextContent):
+        return blocks
+    text = head.text.rstrip()
     if not text:
-        return units[:-1] or [(c.TextContent(text=EMPTY_PLACEHOLDER),)]
-    return [*units[:-1], (c.TextContent(text=text), *last[1:])]
+        return blocks[:last] or [c.TextContent(text=EMPTY_PLACEHOLDER)]
+    return [*blocks[:last], c.TextContent(text=text), *blocks[last + 1 :]]
 
 
 def convert_messages(messages: Sequence[a.Message]) -> tuple[c.Message, ...]:
@@ -193,7 +211,7 @@ def convert_messages(messages: Sequence[a.Message]) -> tuple[c.Message, ...]:
     turns = _merged_turns(messages)
     if not turns or turns[0][0] != "user":
         turns.insert(0, ("user", []))
-    shaped = [(role, _finish_units(role, units)) for role, units in turns]
+    shaped = [(role, _finish(role, blocks)) for role, blocks in turns]
     if shaped[-1][0] == "assistant":
         shaped[-1] = ("assistant", _strip_prefill(shaped[-1][1]))
-    return tuple([rb.converse_message(role, tuple(chain.from_iterable(units))) for role, units in shaped])
+    return tuple([rb.converse_message(role, tuple(blocks)) for role, blocks in shaped])
