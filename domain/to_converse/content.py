@@ -140,6 +140,15 @@ def as_text(block: a.SearchResultBlock | a.ToolReferenceBlock) -> c.TextContent:
     return c.TextContent(text=f"{block.title}\n{block.source}\n{body}".strip())
 
 
+# Tool result items that are never a tool reference, by class.
+_PLAIN_ITEMS = frozenset({a.TextBlock, a.ImageBlock, a.DocumentBlock})
+
+
+def references_no_tool(content: str | tuple[a.ToolResultItem, ...]) -> bool:
+    """True for tool result content without a ``tool_reference``: text, images, documents (nearly all)."""
+    return isinstance(content, str) or set(map(type, content)) <= _PLAIN_ITEMS
+
+
 def _tool_result_items(block: a.ToolResultBlock, where: str, docs: list[int]) -> tuple[c.ToolResultItem, ...]:
     content = block.content
     if isinstance(content, str):

@@ -27,7 +27,7 @@ from typing import Literal
 import attrs
 
 from domain.errors import InvalidRequestError
-from domain.to_converse.content import DROPPED, EMPTY_PLACEHOLDER, convert_one
+from domain.to_converse.content import DROPPED, EMPTY_PLACEHOLDER, convert_one, references_no_tool
 from domain.to_converse.names import converse_tool_name, mcp_tool_name
 from domain.vocab import anthropic as a
 from domain.vocab import converse as c
@@ -134,7 +134,8 @@ def _add_blocks(blocks: list[c.ContentBlock], message: a.Message, index: int, do
     start = len(blocks)
     for j, block in enumerate(_blocks(message)):
         kind = type(block)
-        readable = block if kind in _AS_IS else _readable(block)
+        plain = kind in _AS_IS or (type(block) is a.ToolResultBlock and references_no_tool(block.content))
+        readable = block if plain else _readable(block)
         converted = convert_one(readable, "" if kind in _PLACELESS else f"messages.{index}.content.{j}", docs)
         control = readable.cache_control
         if converted is None:
@@ -171,10 +172,6 @@ def _units(blocks: list[c.ContentBlock]) -> list[list[c.ContentBlock]]:
 
 
 def _results_first(blocks: list[c.ContentBlock]) -> list[c.ContentBlock]:
-    kinds = [type(block) for block in blocks]
-    results = kinds.count(c.ToolResultContent)
-    if not results or (kinds[0] is c.ToolResultContent and results == 1):  # nearly always: nothing moves
-        return blocks
     units = _units(blocks)
     ordered = [u for u in units if type(u[0]) is c.ToolResultContent]
     ordered += [u for u in units if type(u[0]) is not c.ToolResultContent]
@@ -182,9 +179,11 @@ def _results_first(blocks: list[c.ContentBlock]) -> list[c.ContentBlock]:
 
 
 def _finish(role: Role, blocks: list[c.ContentBlock]) -> list[c.ContentBlock]:
-    if role == "user":
-        blocks = _results_first(blocks)
-        kinds = {type(block) for block in blocks}
+    if role == "user" and blocks:
+        kinds = list(map(type, blocks))
+        results = kinds.count(c.ToolResultContent)
+        if results and (results > 1 or kinds[0] is not c.ToolResultContent):  # else nothing moves
+            blocks = _results_first(blocks)
         if c.DocumentContent in kinds and c.TextContent not in kinds:
             blocks = [*blocks, c.TextContent(text=DOCUMENT_NOTE)]
     return blocks or [c.TextContent(text=EMPTY_PLACEHOLDER)]

@@ -29,7 +29,7 @@ from typing import Any
 import attrs
 
 from domain.errors import InvalidRequestError
-from domain.to_converse.content import cache_point
+from domain.to_converse.content import cache_point, references_no_tool
 from domain.to_converse.names import converse_tool_name, mcp_tool_name, mcp_tool_prefix
 from domain.vocab import anthropic as a
 from domain.vocab import converse as c
@@ -120,6 +120,8 @@ def scan_history(messages: Sequence[a.Message], tools: Sequence[a.Tool] = ()) ->
         for block in () if isinstance(message.content, str) else message.content:
             if type(block) is a.ToolUseBlock:
                 scan.used.add(block.name)
+            elif type(block) is a.ToolResultBlock and references_no_tool(block.content):
+                continue
             elif type(block) not in _TOOLLESS:
                 scan.block(block)
     return ToolHistory(
