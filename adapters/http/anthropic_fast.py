@@ -198,7 +198,7 @@ def fast_tuple_hook(tp: Any, general: Hook, converter: cattrs.Converter) -> Hook
             return general(value, tp)
         try:
             return tuple([read(item) or item_hook(item, item_type) for item in value])
-        except Exception:  # noqa: BLE001 - read again the general way, for its exact error
+        except Exception:  # read again the general way, for its exact error
             return general(value, tp)
 
     return structure
