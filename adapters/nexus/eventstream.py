@@ -6,6 +6,7 @@ ConverseStream bodies arrive cut into arbitrary chunks. Header values come out e
 
 from __future__ import annotations
 
+import re
 import struct
 import types
 import zlib
@@ -114,6 +115,7 @@ _HEADER_CACHE_BYTES = 512  # longer sections (rare, odd) are parsed every time
 
 
 def _headers(raw: bytes) -> Mapping[str, Any]:
+    """A header section's read-only mapping; raises UpstreamFailureError if it is corrupt."""
     headers = _HEADER_CACHE.get(raw)
     if headers is None:
         headers = types.MappingProxyType(_parse_headers(raw))
@@ -160,6 +162,45 @@ def _decode_all(view: memoryview, messages: list[Message]) -> int:
         headers_end = pos + _PRELUDE.size + headers_length
         append((_headers(bytes(view[pos + _PRELUDE.size : headers_end])), bytes(view[headers_end : end - 4])))
         pos = end
+    return pos
+
+
+# An HTTP chunk's size line as Bedrock writes it: hex digits and CRLF, nothing else.
+CHUNK_SIZE_LINE = re.compile(rb"([0-9A-Fa-f]{1,15})\r\n")
+
+
+def chunked_frames(body: bytes, messages: list[Message]) -> int:
+    """The frames of the HTTP chunks at the front of ``body``, each chunk exactly one frame.
+
+    Bedrock sends every frame as an HTTP chunk of its own: read that way, each frame is
+    found, checked and copied out once, not first unchunked and then decoded. Stops at the
+    first chunk that is anything else (cut by the read, the last chunk, an extension, a
+    frame split across chunks or sharing one, a frame that fails a check) and returns where
+    it starts, for the general decoders to read from there and say what is wrong, if
+    anything. ``body`` is at most two reads long, so no payload can pass its limit.
+    """
+    match, unpack, crc32, crc_at = CHUNK_SIZE_LINE.match, _PRELUDE.unpack_from, zlib.crc32, _CRC.unpack_from
+    append, pos, size = messages.append, 0, len(body)
+    with memoryview(body) as view:
+        while (line := match(body, pos)) is not None:
+            start = line.end()
+            end = start + int(line[1], 16)
+            if end - start < _OVERHEAD or end + 2 > size or body[end : end + 2] != b"\r\n":
+                break
+            # The chunk must be the frame: its length the chunk's, its headers within it.
+            total, headers_length, prelude_crc = unpack(body, start)
+            if total != end - start or total < _OVERHEAD + headers_length or headers_length > _MAX_HEADERS_LENGTH:
+                break
+            prelude = crc32(view[start : start + 8])
+            if prelude != prelude_crc or crc32(view[start + 8 : end - 4], prelude) != crc_at(body, end - 4)[0]:
+                break
+            headers_end = start + 12 + headers_length  # past the prelude
+            try:
+                headers = _headers(body[start + 12 : headers_end])
+            except UpstreamFailureError:
+                break
+            append((headers, body[headers_end : end - 4]))
+            pos = end + 2
     return pos
 
 

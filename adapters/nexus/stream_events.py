@@ -10,6 +10,7 @@ say, an index of ``"0"``), so no payload is read differently from cattrs.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -22,6 +23,7 @@ from domain.errors import UpstreamError, UpstreamFailureError
 from domain.vocab import builders
 from domain.vocab import converse as c
 
+_loads = orjson.loads
 # The kind of run a plain delta's key (and, within it, its one key) makes.
 _PLAIN = {("toolUse", "input"): "tool_input", ("reasoningContent", "text"): "reasoning"}
 
@@ -100,10 +102,15 @@ def read_events(
     """
     events: list[c.StreamEvent] = []
     run = _Run(events)
+    delta_headers: Mapping[str, Any] | None = None  # a delta's headers: most frames of a read share them
     try:
         for headers, payload in messages:
-            if headers.get(":event-type") == "contentBlockDelta" and headers.get(":message-type") == "event":
-                data = _json(payload)
+            if headers is delta_headers or _is_delta(headers):
+                delta_headers = headers
+                try:
+                    data = _loads(payload)
+                except orjson.JSONDecodeError:
+                    data = _lenient_json(payload)
                 piece = plain_piece(data)
                 if piece is not None:
                     index, kind, text = piece
@@ -124,6 +131,10 @@ def read_events(
         return events, False, error
     run.end()
     return events, False, None
+
+
+def _is_delta(headers: Mapping[str, Any]) -> bool:
+    return bool(headers.get(":event-type") == "contentBlockDelta" and headers.get(":message-type") == "event")
 
 
 def _parsed(event_type: str, data: Any) -> c.StreamEvent | None:
@@ -147,9 +158,13 @@ def _event(headers: Any, payload: bytes, secrets: tuple[str, ...]) -> c.StreamEv
 
 def _json(payload: bytes) -> Any:
     try:
-        return orjson.loads(payload)
+        return _loads(payload)
     except orjson.JSONDecodeError:
-        pass  # what orjson refuses and json reads: a lone surrogate, NaN, a huge integer
+        return _lenient_json(payload)
+
+
+def _lenient_json(payload: bytes) -> Any:
+    # What orjson refuses and json reads: a lone surrogate, NaN, a huge integer.
     try:
         return json.loads(payload)
     except ValueError as error:

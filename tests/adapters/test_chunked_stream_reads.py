@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adapters.nexus import stream as nexus_stream
+from adapters.nexus.chunked import Dechunker
 from adapters.nexus.gateway import RequestsConverseGateway
-from adapters.nexus.stream import _Dechunker
 from domain import errors
 from domain.vocab import builders
 from domain.vocab import converse as c
@@ -61,7 +61,7 @@ def test_any_chunking_read_any_way_gives_the_body(
 ) -> None:
     wire = chunked(cut(BODY, chunk_cuts), extension=extension, trailer=trailer)
     reads = cut(wire, read_cuts.draw(st.lists(st.integers(0, len(wire)), max_size=30)))
-    body = _Dechunker()
+    body = Dechunker()
     out = b"".join(body.feed(read) for read in reads if read)
     assert out == BODY
     assert body.done
@@ -69,7 +69,7 @@ def test_any_chunking_read_any_way_gives_the_body(
 
 
 def test_the_body_ends_only_at_the_empty_line_after_the_last_chunk() -> None:
-    body = _Dechunker()
+    body = Dechunker()
     wire = chunked([BODY])
     assert body.feed(wire[:-2]) == BODY
     assert not body.done
@@ -78,7 +78,7 @@ def test_the_body_ends_only_at_the_empty_line_after_the_last_chunk() -> None:
 
 
 def test_bytes_after_the_end_are_noticed() -> None:
-    body = _Dechunker()
+    body = Dechunker()
     body.feed(chunked([b"abc"]) + b"HTTP/1.1 200 OK")
     assert body.done
     assert body.extra
@@ -87,17 +87,17 @@ def test_bytes_after_the_end_are_noticed() -> None:
 @pytest.mark.parametrize("size_line", [b"zz", b"-5", b"0x5", b"1_0", b"", b" "])
 def test_a_bad_chunk_size_is_a_broken_read(size_line: bytes) -> None:
     with pytest.raises(http.client.IncompleteRead):
-        _Dechunker().feed(size_line + b"\r\nabcde\r\n")
+        Dechunker().feed(size_line + b"\r\nabcde\r\n")
 
 
 def test_data_not_followed_by_crlf_is_a_broken_read() -> None:
     with pytest.raises(http.client.IncompleteRead):
-        _Dechunker().feed(b"3\r\nabcXX")
+        Dechunker().feed(b"3\r\nabcXX")
 
 
 def test_an_endless_size_line_is_a_broken_read() -> None:
     with pytest.raises(http.client.IncompleteRead):
-        _Dechunker().feed(b"1" * 5000)
+        Dechunker().feed(b"1" * 5000)
 
 
 # --- through the gateway, on a socket --------------------------------------------------
