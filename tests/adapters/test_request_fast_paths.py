@@ -79,7 +79,7 @@ TOOL: st.SearchStrategy[Any] = st.one_of(
 
 
 def _general_block(value: Any) -> Any:
-    return GENERAL.structure(value, a.ContentBlock)
+    return GENERAL.structure(value, a.ContentBlock)  # type: ignore[arg-type]  # a union, as the wire reads it
 
 
 @settings(max_examples=1500, deadline=None)
