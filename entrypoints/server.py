@@ -100,6 +100,9 @@ def serve(settings: Settings) -> None:
         # for every platform (Windows): asyncio's own loop there.
         http=HttpToolsProtocol,
         loop=fast_or("uvloop", "asyncio"),
+        # Nothing stands between Claude Code and this proxy: X-Forwarded-* would only be a
+        # local program's claim, and reading them is a middleware pass on every request.
+        proxy_headers=False,
     )
     with written_off_thread():  # logging is not the loop's work; all written on leaving
         _uvicorn_server()(config, shutdown).run()

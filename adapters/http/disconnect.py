@@ -2,8 +2,8 @@
 
 An ASGI server's ``send()`` silently does nothing once the client has disconnected, so
 a stream would keep reading Nexus (and billing tokens) for nobody. Falcon's SSE loop
-already listens for ``http.disconnect``; this wrapper turns that message into an
-``asyncio.Event`` the streaming code can wait on alongside the upstream.
+already listens for ``http.disconnect``; this wrapper turns that message into a
+``Disconnected`` event, which also calls back the stream waiting on it.
 """
 
 from __future__ import annotations
@@ -24,6 +24,37 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 T = TypeVar("T")
 
 
+class Disconnected(asyncio.Event):
+    """The client's disconnect: an ``asyncio.Event`` that also calls back who asked to know.
+
+    A stream learns of it through a callback, not a task waiting on the event: one task
+    fewer to create, step and cancel per stream.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._callbacks: list[Callable[[], None]] = []
+
+    def set(self) -> None:
+        """Set the event, then call each callback once (loop thread)."""
+        super().set()
+        callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            callback()
+
+    def call_on_set(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` when the event is set: now, if it already is."""
+        if self.is_set():
+            callback()
+        else:
+            self._callbacks.append(callback)
+
+    def forget(self, callback: Callable[[], None]) -> None:
+        """No call for ``callback`` any more (idempotent)."""
+        if callback in self._callbacks:
+            self._callbacks.remove(callback)
+
+
 class DisconnectSignal:
     """ASGI middleware: ``scope[SCOPE_KEY]`` is set once the client disconnects."""
 
@@ -35,7 +66,7 @@ class DisconnectSignal:
         if scope["type"] != "http":
             await self._app(scope, receive, send)
             return
-        disconnected = asyncio.Event()
+        disconnected = Disconnected()
 
         async def watched_receive() -> MutableMapping[str, Any]:
             message = await receive()
@@ -46,9 +77,10 @@ class DisconnectSignal:
         await self._app({**scope, SCOPE_KEY: disconnected}, watched_receive, send)
 
 
-def disconnect_event(scope: Scope) -> asyncio.Event:
+def disconnect_event(scope: Scope) -> Disconnected:
     """The request's disconnect signal (a never-set event outside ``DisconnectSignal``)."""
-    return scope.get(SCOPE_KEY) or asyncio.Event()
+    found: Disconnected | None = scope.get(SCOPE_KEY)
+    return found or Disconnected()
 
 
 class ShutdownSignal:
@@ -124,11 +156,20 @@ async def unless_stopping(call: asyncio.Future[T], shutdown: ShutdownSignal | No
     if shutdown is None:
         return await call
     stopping = shutdown.waiter()
+    # One future that either completes: cheaper than asyncio.wait's sets and waiter per call.
+    either: asyncio.Future[None] = call.get_loop().create_future()
+
+    def wake(_: object) -> None:
+        if not either.done():
+            either.set_result(None)
+
+    call.add_done_callback(wake)
+    stopping.add_done_callback(wake)
     try:
-        either: set[asyncio.Future[Any]] = {call, stopping}
-        await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+        await either
     finally:
         stopping.cancel()
+        call.remove_done_callback(wake)
     # The flag, not the futures: closing Nexus's sockets may fail the call first.
     if shutdown.begun:
         call.add_done_callback(_settle)

@@ -25,7 +25,7 @@ from falcon.asgi import SSEvent
 
 from adapters.blocking_waits import around_waits
 from adapters.http.anthropic_wire import unstructure
-from adapters.http.disconnect import ShutdownSignal, shutting_down_error
+from adapters.http.disconnect import Disconnected, ShutdownSignal, shutting_down_error
 from adapters.http.errors import classify
 from adapters.http.json_limits import to_json_bytes
 from adapters.http.sse_pipe import Pipe
@@ -262,7 +262,7 @@ async def stream_events(
     stream: MessageStream,
     *,
     runner: BlockingRunner,
-    disconnected: asyncio.Event,
+    disconnected: Disconnected,
     ping_interval: float,
     request_id: str,
     idle_limit: float = 120.0,
@@ -283,10 +283,9 @@ async def stream_events(
         loop = asyncio.get_running_loop()
         pipe = Pipe(loop, PIPE_LIMIT)
         reader = _Reader(stream, slot, pipe)
-        gone: asyncio.Future[Any] = asyncio.ensure_future(disconnected.wait())
+        disconnected.call_on_set(pipe.wake)
         stopping = shutdown.waiter() if shutdown is not None else loop.create_future()
-        for ending in (gone, stopping):
-            ending.add_done_callback(pipe.wake)
+        stopping.add_done_callback(pipe.wake)
         started = time.perf_counter()
         work = runner.submit(reader.run)
         try:
@@ -295,7 +294,7 @@ async def stream_events(
                 waiter = pipe.waiter()
                 if waiter is not None:
                     await _wait(loop, waiter, min(ping_interval, deadline - loop.time()))
-                if gone.done():
+                if disconnected.is_set():
                     log.info("client left stream %s; closing upstream", request_id)
                     return
                 if _stopping(shutdown):
@@ -323,7 +322,7 @@ async def stream_events(
                 reader.batches,
                 (time.perf_counter() - started) * 1000,
             )
-            gone.cancel()
+            disconnected.forget(pipe.wake)
             stopping.cancel()
             pipe.close()
             reader.end()

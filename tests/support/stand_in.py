@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from collections.abc import AsyncGenerator
 from typing import Self
@@ -10,6 +9,7 @@ from typing import Self
 from falcon.asgi import SSEvent
 
 from adapters.http import sse
+from adapters.http.disconnect import Disconnected
 from adapters.http.threads import BlockingRunner
 
 
@@ -34,7 +34,7 @@ def events_of(upstream: ClosedByOwner) -> AsyncGenerator[SSEvent, None]:
     return sse.stream_events(
         upstream,  # type: ignore[arg-type]
         runner=BlockingRunner(2),
-        disconnected=asyncio.Event(),
+        disconnected=Disconnected(),
         ping_interval=60.0,
         request_id="req_test",
         idle_limit=60.0,
