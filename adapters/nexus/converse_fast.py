@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from domain.vocab import converse as c
-from domain.vocab.builders import _whole
+from domain.vocab.builders import checked_fields
 
 General = Callable[[Any], Any]
 
@@ -35,7 +35,7 @@ for _cls, _names in (
     (c.ToolSpec, ("name", "input_schema", "description")),
     (c.InputSchema, ("json",)),
 ):
-    _whole(_cls, *_names)
+    checked_fields(_cls, *_names)
 
 
 def _cache_point(block: c.CachePointContent) -> dict[str, Any]:

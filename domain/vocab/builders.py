@@ -23,24 +23,28 @@ _new = object.__new__
 _set = object.__setattr__
 
 
-def _whole(cls: type[T], *names: str) -> type[T]:
-    """``cls``, once checked to have exactly the fields ``names``, none validated or converted."""
+def checked_fields(cls: type[T], *names: str) -> type[T]:
+    """``cls``, once checked to have exactly the fields ``names``, none validated or converted.
+
+    For modules that set an attrs class's slots by hand (here, ``request_builders``, ``converse_fast``):
+    a field added to the class then fails at import, not silently at run time.
+    """
     fields = attrs.fields(cast("type[attrs.AttrsInstance]", cls))
     if tuple(field.name for field in fields) != names or any(f.validator or f.converter for f in fields):
-        raise TypeError(f"builders.py sets {names} by hand; {cls.__qualname__} changed: update it")
+        raise TypeError(f"{names} are set by hand, but {cls.__qualname__} changed: update its builder")
     return cls
 
 
-_TextChunk = _whole(c.TextChunk, "text")
-_ToolUseChunk = _whole(c.ToolUseChunk, "tool_use")
-_ToolUseInput = _whole(c.ToolUseInput, "input")
-_ReasoningChunk = _whole(c.ReasoningChunk, "text", "signature", "redacted_content")
-_ReasoningDelta = _whole(c.ReasoningDelta, "reasoning_content")
-_ConverseDelta = _whole(c.ContentBlockDeltaEvent, "content_block_index", "delta")
-_TextDelta = _whole(a.TextDelta, "type", "text")
-_InputJsonDelta = _whole(a.InputJsonDelta, "type", "partial_json")
-_ThinkingDelta = _whole(a.ThinkingDelta, "type", "thinking")
-_AnthropicDelta = _whole(a.ContentBlockDeltaEvent, "type", "index", "delta")
+_TextChunk = checked_fields(c.TextChunk, "text")
+_ToolUseChunk = checked_fields(c.ToolUseChunk, "tool_use")
+_ToolUseInput = checked_fields(c.ToolUseInput, "input")
+_ReasoningChunk = checked_fields(c.ReasoningChunk, "text", "signature", "redacted_content")
+_ReasoningDelta = checked_fields(c.ReasoningDelta, "reasoning_content")
+_ConverseDelta = checked_fields(c.ContentBlockDeltaEvent, "content_block_index", "delta")
+_TextDelta = checked_fields(a.TextDelta, "type", "text")
+_InputJsonDelta = checked_fields(a.InputJsonDelta, "type", "partial_json")
+_ThinkingDelta = checked_fields(a.ThinkingDelta, "type", "thinking")
+_AnthropicDelta = checked_fields(a.ContentBlockDeltaEvent, "type", "index", "delta")
 
 
 def converse_text(index: int, text: str) -> c.ContentBlockDeltaEvent:

@@ -13,33 +13,33 @@ from typing import Any, Literal
 
 from domain.vocab import anthropic as a
 from domain.vocab import converse as c
-from domain.vocab.builders import _whole
+from domain.vocab.builders import checked_fields
 
 _new = object.__new__
 _set = object.__setattr__
 
-_CacheControl = _whole(a.CacheControl, "type", "ttl")
-_TextBlock = _whole(a.TextBlock, "type", "text", "cache_control", "citations")
-_ToolUseBlock = _whole(a.ToolUseBlock, "type", "id", "name", "input", "cache_control")
-_ThinkingBlock = _whole(a.ThinkingBlock, "type", "thinking", "signature", "cache_control")
-_ToolResultBlock = _whole(a.ToolResultBlock, "type", "tool_use_id", "content", "is_error", "cache_control")
-_Message = _whole(a.Message, "role", "content")
-_Tool = _whole(a.Tool, "name", "input_schema", "description", "type", "cache_control", "defer_loading")
+_CacheControl = checked_fields(a.CacheControl, "type", "ttl")
+_TextBlock = checked_fields(a.TextBlock, "type", "text", "cache_control", "citations")
+_ToolUseBlock = checked_fields(a.ToolUseBlock, "type", "id", "name", "input", "cache_control")
+_ThinkingBlock = checked_fields(a.ThinkingBlock, "type", "thinking", "signature", "cache_control")
+_ToolResultBlock = checked_fields(a.ToolResultBlock, "type", "tool_use_id", "content", "is_error", "cache_control")
+_Message = checked_fields(a.Message, "role", "content")
+_Tool = checked_fields(a.Tool, "name", "input_schema", "description", "type", "cache_control", "defer_loading")
 
-_TextContent = _whole(c.TextContent, "text")
-_CachePoint = _whole(c.CachePoint, "type", "ttl")
-_CachePointContent = _whole(c.CachePointContent, "cache_point")
-_ToolUse = _whole(c.ToolUse, "tool_use_id", "name", "input")
-_ToolUseContent = _whole(c.ToolUseContent, "tool_use")
-_ToolResult = _whole(c.ToolResult, "tool_use_id", "content", "status")
-_ToolResultContent = _whole(c.ToolResultContent, "tool_result")
-_ReasoningText = _whole(c.ReasoningText, "text", "signature")
-_ReasoningTextContent = _whole(c.ReasoningTextContent, "reasoning_text")
-_ReasoningContent = _whole(c.ReasoningContent, "reasoning_content")
-_ConverseMessage = _whole(c.Message, "role", "content")
-_InputSchema = _whole(c.InputSchema, "json")
-_ToolSpec = _whole(c.ToolSpec, "name", "input_schema", "description")
-_ToolSpecEntry = _whole(c.ToolSpecEntry, "tool_spec")
+_TextContent = checked_fields(c.TextContent, "text")
+_CachePoint = checked_fields(c.CachePoint, "type", "ttl")
+_CachePointContent = checked_fields(c.CachePointContent, "cache_point")
+_ToolUse = checked_fields(c.ToolUse, "tool_use_id", "name", "input")
+_ToolUseContent = checked_fields(c.ToolUseContent, "tool_use")
+_ToolResult = checked_fields(c.ToolResult, "tool_use_id", "content", "status")
+_ToolResultContent = checked_fields(c.ToolResultContent, "tool_result")
+_ReasoningText = checked_fields(c.ReasoningText, "text", "signature")
+_ReasoningTextContent = checked_fields(c.ReasoningTextContent, "reasoning_text")
+_ReasoningContent = checked_fields(c.ReasoningContent, "reasoning_content")
+_ConverseMessage = checked_fields(c.Message, "role", "content")
+_InputSchema = checked_fields(c.InputSchema, "json")
+_ToolSpec = checked_fields(c.ToolSpec, "name", "input_schema", "description")
+_ToolSpecEntry = checked_fields(c.ToolSpecEntry, "tool_spec")
 
 
 # --- Anthropic ---------------------------------------------------------------------------

@@ -47,6 +47,6 @@ def test_built_objects_stay_frozen() -> None:
 
 def test_a_class_whose_fields_changed_is_refused_at_import() -> None:
     with pytest.raises(TypeError, match="TextChunk changed"):
-        builders._whole(c.TextChunk, "text", "extra")
+        builders.checked_fields(c.TextChunk, "text", "extra")
     with pytest.raises(TypeError, match="ReasoningChunk changed"):
-        builders._whole(c.ReasoningChunk, "text")
+        builders.checked_fields(c.ReasoningChunk, "text")
