@@ -5,20 +5,23 @@ from __future__ import annotations
 import gc
 import weakref
 
-from entrypoints.app import settle_collector
+from entrypoints.app import YOUNG_COLLECTION, settle_collector
 
 
-def test_startup_objects_are_frozen_out_of_later_collections() -> None:
+def test_startup_objects_are_frozen_out_of_later_collections_which_come_less_often() -> None:
     before = gc.get_threshold()
     try:
         settle_collector()
         assert gc.get_freeze_count() > 0
-        assert gc.get_threshold() == before  # the generations' thresholds as they were
+        assert gc.get_threshold() == (YOUNG_COLLECTION, *before[1:])  # the older generations' as they were
+        assert before[0] < YOUNG_COLLECTION
     finally:
         gc.unfreeze()
+        gc.set_threshold(*before)
 
 
 def test_cycles_made_later_are_still_collected_without_being_asked() -> None:
+    before = gc.get_threshold()
     try:
         settle_collector()
 
@@ -33,3 +36,4 @@ def test_cycles_made_later_are_still_collected_without_being_asked() -> None:
         assert gone() is None and kept
     finally:
         gc.unfreeze()
+        gc.set_threshold(*before)
