@@ -14,7 +14,6 @@ def test_startup_objects_are_frozen_out_of_later_collections_which_come_less_oft
         settle_collector()
         assert gc.get_freeze_count() > 0
         assert gc.get_threshold() == (YOUNG_COLLECTION, *before[1:])  # the older generations' as they were
-        assert before[0] < YOUNG_COLLECTION
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)
