@@ -7,8 +7,10 @@ import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from entrypoints.logs import configure_logging, written_off_thread
+from entrypoints.logs import _FORMAT, _LineFormatter, configure_logging, redact, written_off_thread
 
 SECRET = "nxk-thread-secret-1234"
 
@@ -83,3 +85,17 @@ def test_without_our_handlers_the_block_changes_nothing() -> None:
     before = list(logging.getLogger().handlers)
     with written_off_thread():
         assert list(logging.getLogger().handlers) == before
+
+
+@settings(max_examples=300, deadline=None)
+@given(created=st.lists(st.floats(0, 4e9, allow_nan=False), min_size=1, max_size=6))
+def test_each_line_has_the_time_the_stock_formatter_writes(created: list[float]) -> None:
+    ours, stock = _LineFormatter(), logging.Formatter(_FORMAT)
+    for when in sorted(created) + created:  # the same second again, and back in time
+        record = logging.makeLogRecord({"msg": "m", "created": when, "msecs": (when % 1) * 1000})
+        assert ours.format(record) == stock.format(record)
+        assert ours.formatTime(record, "%H:%M") == stock.formatTime(record, "%H:%M")
+
+
+def test_secrets_are_masked_longest_first_whatever_order_they_come_in() -> None:
+    assert redact("key nxk-abc-long and nxk-abc", ["nxk-abc", "nxk-abc-long"]) == "key **** and ****"
