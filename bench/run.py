@@ -96,6 +96,8 @@ async def _live_rows(rig: Rig, rounds: Rounds, only: frozenset[str]) -> list[Row
 
 def run_all(rounds: Rounds, profile: bool, only: frozenset[str] = frozenset(PARTS)) -> list[Row]:
     whole = only == frozenset(PARTS)
+    # In this process, before any server runs.
+    extras = translation_rows() + cache_prefix_rows() if whole else []
     startups: list[float] = []
     fake = FakeProcess()
     try:
@@ -114,9 +116,6 @@ def run_all(rounds: Rounds, profile: bool, only: frozenset[str] = frozenset(PART
             proxy.close()
     finally:
         fake.close()
-    # In this process, after the clients' figures: its heap then holds the garbage of
-    # translating in-process, whose collections would pause the clients mid-measurement.
-    extras = translation_rows() + cache_prefix_rows() if whole else []
     return rows + (tls_rows(startups, fake.startup) if whole else []) + extras
 
 
