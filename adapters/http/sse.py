@@ -292,7 +292,8 @@ async def stream_events(
             deadline = loop.time() + idle_limit
             while True:
                 waiter = pipe.waiter()
-                if waiter is not None:
+                # A client gone before the first wait has nobody to wake this one.
+                if waiter is not None and not disconnected.is_set():
                     await _wait(loop, waiter, min(ping_interval, deadline - loop.time()))
                 if disconnected.is_set():
                     log.info("client left stream %s; closing upstream", request_id)

@@ -154,8 +154,8 @@ class FrameReader:
 
     def finish(self) -> None:
         """Declare the body over; raise ``UpstreamFailureError`` if it stopped mid-frame."""
-        if self._held:  # unreachable through a socket, where a cut body fails the read
-            raise http.client.IncompleteRead(self._held)
+        if self._held:  # the reading stopped (close()) after a read that cut a chunk
+            raise UpstreamFailureError(f"Nexus's stream ended inside a frame ({len(self._held)} bytes left over)")
         self._decoder.finish()
 
 

@@ -235,3 +235,36 @@ def test_a_read_of_many_frames_is_one_batch(served: list[ChunkedNexus]) -> None:
     assert _texts([event for batch in batches for event in _flat(batch)]) == TEXTS
     runs = [event for batch in batches for event in batch if isinstance(event, c.DeltaRun)]
     assert runs and sum(len(run.pieces) for run in runs) >= len(TEXTS) - 2
+
+
+def test_a_stream_closed_while_a_read_had_cut_a_chunk_ends_quietly() -> None:
+    # The client left after a batch whose read ended inside the next chunk: the reader
+    # finishes without an error of its own (the stream was closed on purpose).
+    wire = chunked(FRAMES)
+    first = len(b"%x\r\n" % len(FRAMES[0])) + len(FRAMES[0]) + 2
+    listener = socket.create_server(("127.0.0.1", 0))
+    done = threading.Event()
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            request = b""
+            while b"\r\n\r\n" not in request:
+                request += conn.recv(65536)
+            head, _, body = request.partition(b"\r\n\r\n")
+            length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n") if b"content-length" in line.lower())
+            while len(body) < length:
+                body += conn.recv(65536)
+            conn.sendall(HEAD + wire[: first + 30])  # chunk 1, and 30 bytes of chunk 2
+            done.wait(WAIT)
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        upstream = _gateway(f"http://127.0.0.1:{listener.getsockname()[1]}").converse_stream("m", REQUEST)
+        batches = upstream.batches()
+        assert [type(event) for event in next(batches)] == [c.MessageStartEvent]
+        upstream.close()
+        assert list(batches) == []
+    finally:
+        done.set()
+        listener.close()

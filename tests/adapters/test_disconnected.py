@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 
+from adapters.http import sse
 from adapters.http.disconnect import Disconnected, DisconnectSignal, disconnect_event
+from adapters.http.threads import BlockingRunner
+from domain.vocab import anthropic as a
+from tests.support.stand_in import ClosedByOwner
 
 
 def test_each_callback_is_called_once_when_the_client_leaves() -> None:
@@ -59,3 +64,30 @@ def test_the_middleware_sets_the_scope_event_on_http_disconnect() -> None:
 
 def test_outside_the_middleware_the_event_is_never_set() -> None:
     assert not disconnect_event({}).is_set()
+
+
+class _Silent(ClosedByOwner):
+    """A Nexus that sends nothing until its stream is closed."""
+
+    def __iter__(self) -> Iterator[list[a.StreamEvent]]:
+        self.closed.wait(30)
+        return iter(())
+
+
+def test_a_client_gone_before_the_stream_starts_ends_it_without_waiting_for_nexus() -> None:
+    upstream, gone = _Silent(), Disconnected()
+    gone.set()
+
+    async def consume() -> list[bytes]:
+        chunks = sse.stream_events(
+            upstream,  # type: ignore[arg-type]
+            runner=BlockingRunner(2),
+            disconnected=gone,
+            ping_interval=60.0,  # no ping, no idle end, would end the wait in time
+            request_id="req_test",
+            idle_limit=60.0,
+        )
+        return [chunk.serialize() async for chunk in chunks]
+
+    assert asyncio.run(asyncio.wait_for(consume(), 10)) == []
+    assert upstream.closed.is_set()
