@@ -178,9 +178,15 @@ def chunked_frames(body: bytes, messages: list[Message]) -> int:
     frame split across chunks or sharing one, a frame that fails a check) and returns where
     it starts, for the general decoders to read from there and say what is wrong, if
     anything. ``body`` is at most two reads long, so no payload can pass its limit.
+
+    One checksum per frame: the message CRC covers the prelude and the prelude's CRC, so a
+    byte damaged anywhere in the frame fails it, and the general way names the check. The
+    frames of a run mostly share their header bytes: they are compared in place with the
+    last frame's, not copied and looked up again.
     """
     match, unpack, crc32, crc_at = CHUNK_SIZE_LINE.match, _PRELUDE.unpack_from, zlib.crc32, _CRC.unpack_from
-    append, pos, size = messages.append, 0, len(body)
+    append, startswith, pos, size = messages.append, body.startswith, 0, len(body)
+    known, known_length, headers = b"", 0, _headers(b"")  # the last frame's header bytes, parsed
     with memoryview(body) as view:
         while (line := match(body, pos)) is not None:
             start = line.end()
@@ -188,17 +194,18 @@ def chunked_frames(body: bytes, messages: list[Message]) -> int:
             if end - start < _OVERHEAD or end + 2 > size or body[end : end + 2] != b"\r\n":
                 break
             # The chunk must be the frame: its length the chunk's, its headers within it.
-            total, headers_length, prelude_crc = unpack(body, start)
+            total, headers_length, _ = unpack(body, start)
             if total != end - start or total < _OVERHEAD + headers_length or headers_length > _MAX_HEADERS_LENGTH:
                 break
-            prelude = crc32(view[start : start + 8])
-            if prelude != prelude_crc or crc32(view[start + 8 : end - 4], prelude) != crc_at(body, end - 4)[0]:
+            if crc32(view[start : end - 4]) != crc_at(body, end - 4)[0]:
                 break
             headers_end = start + 12 + headers_length  # past the prelude
-            try:
-                headers = _headers(body[start + 12 : headers_end])
-            except UpstreamFailureError:
-                break
+            if headers_length != known_length or not startswith(known, start + 12):
+                known, known_length = body[start + 12 : headers_end], headers_length
+                try:
+                    headers = _headers(known)
+                except UpstreamFailureError:
+                    break
             append((headers, body[headers_end : end - 4]))
             pos = end + 2
     return pos

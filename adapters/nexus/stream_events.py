@@ -26,6 +26,7 @@ from domain.vocab import converse as c
 _loads = orjson.loads
 # The kind of run a plain delta's key (and, within it, its one key) makes.
 _PLAIN = {("toolUse", "input"): "tool_input", ("reasoningContent", "text"): "reasoning"}
+_NO_RUN = object()
 
 
 def plain_piece(payload: Any) -> tuple[int, c.RunKind, str] | None:
@@ -89,8 +90,12 @@ class _Run:
             self._events.append(builders.converse_piece(index, self.kind, pieces[0]))
         else:
             self._events.append(c.DeltaRun(content_block_index=index, kind=self.kind, pieces=tuple(pieces)))
-        self.pieces = []
+        pieces.clear()  # the same list: read_events holds its append
         self.index = None
+
+    def text_index(self) -> object:
+        """The block index of the text run under way, or a marker no payload holds."""
+        return self.index if self.kind == "text" and self.index is not None else _NO_RUN
 
 
 def read_events(
@@ -102,6 +107,7 @@ def read_events(
     """
     events: list[c.StreamEvent] = []
     run = _Run(events)
+    add_piece, text_index = run.pieces.append, _NO_RUN
     delta_headers: Mapping[str, Any] | None = None  # a delta's headers: most frames of a read share them
     try:
         for headers, payload in messages:
@@ -111,17 +117,27 @@ def read_events(
                     data = _loads(payload)
                 except orjson.JSONDecodeError:
                     data = _lenient_json(payload)
+                # Most frames: the next text piece of the text run under way, taken here. The
+                # index is compared by identity: orjson shares small ints as Python does, a
+                # bool is never the run's int, and any other index takes plain_piece below.
+                if type(data) is dict and data.get("contentBlockIndex") is text_index:
+                    delta = data.get("delta")
+                    if type(delta) is dict and len(delta) == 1 and type(text := delta.get("text")) is str:
+                        add_piece(text)
+                        continue
                 piece = plain_piece(data)
                 if piece is not None:
                     index, kind, text = piece
                     if index != run.index or kind != run.kind:
                         run.restart(index, kind)
-                    run.pieces.append(text)
+                        text_index = run.text_index()
+                    add_piece(text)
                     continue
                 event = _signature_delta(data) or _parsed("contentBlockDelta", data)
             else:
                 event = _event(headers, payload, secrets)
             run.end()
+            text_index = _NO_RUN
             if event is not None:
                 events.append(event)
                 if type(event) is c.MetadataEvent:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -24,11 +25,13 @@ PLAIN: st.SearchStrategy[Any] = st.one_of(
     st.builds(lambda t: {"reasoningContent": {"text": t}}, TEXT),
     st.builds(lambda t: {"reasoningContent": {"signature": t}}, TEXT),
     st.just({"text": 5}),  # not plain: left to cattrs, which refuses it
+    st.just({"text": "a", "x": "b"}),
 )
+# 300: an int Python does not share; True: equal to 1, yet no index.
+INDEX = st.sampled_from([0, 0, 0, 1, 300, True])
 FRAME: st.SearchStrategy[Any] = st.one_of(
-    st.builds(
-        lambda i, d: ("contentBlockDelta", {"contentBlockIndex": i, "delta": d}), st.sampled_from([0, 0, 1]), PLAIN
-    ),
+    st.builds(lambda i, d: ("contentBlockDelta", {"contentBlockIndex": i, "delta": d}), INDEX, PLAIN),
+    st.just(("contentBlockDelta", ["not", "an", "object"])),
     st.builds(lambda i: ("contentBlockStop", {"contentBlockIndex": i}), st.integers(0, 1)),
     st.just(("messageStop", {"stopReason": "end_turn"})),
 )
@@ -58,6 +61,34 @@ def test_a_read_gives_the_events_one_by_one_parsing_gives(frames: list[tuple[str
     flat = [one for e in events for one in (builders.converse_deltas(e) if isinstance(e, c.DeltaRun) else [e])]
     assert (flat, type(failure) if failure else None) == one_by_one(found)
     assert not last
+
+
+def read_as_one_by_one(frames: list[tuple[str, Any]]) -> None:
+    found = messages([event_frame(name, payload) for name, payload in frames])
+    events, _, failure = read_events(found, ())
+    flat = [one for e in events for one in (builders.converse_deltas(e) if isinstance(e, c.DeltaRun) else [e])]
+    assert (flat, type(failure) if failure else None) == one_by_one(found)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"contentBlockIndex": 0, "delta": {"text": 5}},
+        {"contentBlockIndex": 0, "delta": {"text": None}},
+        {"contentBlockIndex": 0, "delta": {"text": "b", "toolUse": {"input": "c"}}},
+        {"contentBlockIndex": 0, "delta": {"toolUse": {"input": "b"}}},
+        {"contentBlockIndex": 0, "delta": "b"},
+        {"contentBlockIndex": True, "delta": {"text": "b"}},
+        {"contentBlockIndex": "0", "delta": {"text": "b"}},
+        {"contentBlockIndex": 1, "delta": {"text": "b"}},
+        {"delta": {"text": "b"}},
+        ["b"],
+    ],
+)
+def test_what_follows_a_text_run_reads_as_it_reads_alone(payload: Any) -> None:
+    # The run's next piece is taken before anything else is tried: only a text piece of its block may be.
+    run = [("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": t}}) for t in "aa"]
+    read_as_one_by_one([*run, ("contentBlockDelta", payload), *run])
 
 
 def test_consecutive_plain_deltas_of_a_block_are_one_run_and_the_rest_cut_it() -> None:
