@@ -9,14 +9,17 @@ from __future__ import annotations
 import re
 import struct
 import types
-import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import attrs
+from zlib_ng import zlib_ng
 
 from domain.errors import UpstreamFailureError
 
+# zlib-ng's CRC-32 (the same checksum as zlib's) runs a frame's ~200 bytes in a quarter of
+# the time: one check per frame, thousands of frames per stream.
+_crc32 = zlib_ng.crc32
 _PRELUDE = struct.Struct(">III")  # total length, headers length, prelude CRC
 _CRC = struct.Struct(">I")
 _OVERHEAD = _PRELUDE.size + _CRC.size
@@ -144,7 +147,7 @@ def _decode_all(view: memoryview, messages: list[Message]) -> int:
     only its header bytes (the key to their parsed mapping) and its payload are copied out.
     """
     pos, size = 0, len(view)
-    unpack, crc32, append = _PRELUDE.unpack_from, zlib.crc32, messages.append
+    unpack, crc32, append = _PRELUDE.unpack_from, _crc32, messages.append
     while size - pos >= _PRELUDE.size:
         total, headers_length, prelude_crc = unpack(view, pos)
         prelude = crc32(view[pos : pos + 8])
@@ -184,7 +187,7 @@ def chunked_frames(body: bytes, messages: list[Message]) -> int:
     frames of a run mostly share their header bytes: they are compared in place with the
     last frame's, not copied and looked up again.
     """
-    match, unpack, crc32, crc_at = CHUNK_SIZE_LINE.match, _PRELUDE.unpack_from, zlib.crc32, _CRC.unpack_from
+    match, unpack, crc32, crc_at = CHUNK_SIZE_LINE.match, _PRELUDE.unpack_from, _crc32, _CRC.unpack_from
     append, startswith, pos, size = messages.append, body.startswith, 0, len(body)
     known, known_length, headers = b"", 0, _headers(b"")  # the last frame's header bytes, parsed
     with memoryview(body) as view:
