@@ -50,6 +50,7 @@ ADVANCED_KEYS = (
     *_COUNT_LIMITS,
     TOKEN_KEY,
     "auto_mode_check",
+    "one_cpu",
 )
 FILE_KEYS = (*BASIC_KEYS, *ADVANCED_KEYS)
 
@@ -252,6 +253,7 @@ _FILE_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
     **{key: _count_check(key) for key in _COUNT_LIMITS},
     TOKEN_KEY: (lambda value: _is_word(value) and value.isascii(), "one word of plain ASCII characters"),
     "auto_mode_check": (lambda value: isinstance(value, bool), "true or false"),
+    "one_cpu": (lambda value: isinstance(value, bool), "true or false"),
 }
 
 
@@ -277,6 +279,8 @@ def _apply_advanced(stored: Mapping[str, Any], source: str, values: dict[str, An
         values["allowed_hosts"], sources["allowed_hosts"] = tuple(stored["allowed_hosts"]), source
     if TOKEN_KEY in stored:
         values[TOKEN_KEY], sources[TOKEN_KEY] = stored[TOKEN_KEY], source
+    if "one_cpu" in stored:
+        values["one_cpu"], sources["one_cpu"] = stored["one_cpu"], source
 
 
 def _apply_bind(flags: Mapping[str, Any], values: dict[str, Any], sources: dict[str, str]) -> None:

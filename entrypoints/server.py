@@ -24,6 +24,7 @@ from typing import Any
 
 from adapters.http.disconnect import ShutdownSignal
 from adapters.http.traffic import TrafficLog
+from entrypoints.cpu_affinity import keep_to_one_cpu
 from entrypoints.logs import written_off_thread
 from entrypoints.settings import Settings
 
@@ -85,6 +86,9 @@ def serve(settings: Settings) -> None:
     from adapters.http.http_parser import HttpToolsProtocol
     from entrypoints.app import build_app
 
+    if settings.one_cpu:
+        cpu = keep_to_one_cpu()  # before any pool or logging thread starts: they inherit it
+        log.debug("threads kept to CPU %s", cpu)
     shutdown = ShutdownSignal()
     traffic = TrafficLog()
     config = uvicorn.Config(

@@ -76,6 +76,8 @@ class Settings:
     # Answer auto mode's safety check with the Nexus model (domain/services/auto_mode.py);
     # off by default: it is this proxy's own check, weaker than Anthropic's and unmeasured.
     auto_mode_check: bool = False
+    # `start` keeps its threads to one CPU (entrypoints/cpu_affinity.py); false: any CPU.
+    one_cpu: bool = True
     # Past this the check is ``unavailable`` (``timeout``), and Claude Code refuses the call.
     auto_mode_check_timeout: float = attrs.field(default=30.0, validator=_check_seconds)
 

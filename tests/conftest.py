@@ -102,6 +102,23 @@ def fake_nexus(nexus_server: FakeNexus) -> Iterator[FakeNexus]:
         pytest.fail("fake Nexus received requests Bedrock would reject:\n" + "\n".join(lines))
 
 
+_CPUS = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+
+
+@pytest.fixture(autouse=True)
+def _all_cpus_again() -> Iterator[None]:
+    """A ``start`` run in this process (``cli.main``) keeps it to one CPU: give the rest of
+    the worker's tests every CPU back."""
+    yield
+    if _CPUS is None or os.sched_getaffinity(0) == _CPUS:
+        return
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            os.sched_setaffinity(int(tid), _CPUS)
+        except OSError:  # a thread that ended meanwhile
+            continue
+
+
 # Rough seconds each of the longest files takes on two busy cores, for the order only: a file
 # missing here counts a second per Claude Code run it has, and any other starts later.
 SECONDS = {

@@ -53,3 +53,14 @@ def test_stream_limits_come_from_the_config_file() -> None:
 def test_out_of_range_limits_are_refused_naming_the_key(key: str, value: Any) -> None:
     with pytest.raises(ConfigError, match=key):
         resolve_settings({}, Store({"api_key": "k", key: value}), {})
+
+
+@pytest.mark.parametrize(("stored", "expected"), [({}, True), ({"one_cpu": False}, False), ({"one_cpu": True}, True)])
+def test_start_keeps_to_one_cpu_unless_the_config_file_says_not(stored: dict[str, Any], expected: bool) -> None:
+    settings, _ = resolve_settings({}, Store({"api_key": "k", **stored}), {})
+    assert settings.one_cpu is expected
+
+
+def test_one_cpu_takes_only_true_or_false() -> None:
+    with pytest.raises(ConfigError, match="one_cpu"):
+        resolve_settings({}, Store({"api_key": "k", "one_cpu": "no"}), {})

@@ -1,0 +1,74 @@
+"""The real ``start`` keeps its threads to one CPU (its Python runs one at a time), unless told not to."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from entrypoints.cpu_affinity import chosen_cpu
+from tests.e2e.test_shutdown import CLI, HELLO, WAIT, _free_port, _wait_healthy
+from tests.support.fake_nexus import FakeNexus, text_reply
+
+Start = Callable[[dict[str, object]], tuple[int, str]]
+ALLOWED = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set()
+pytestmark = pytest.mark.skipif(len(ALLOWED) < 2, reason="needs Linux and two CPUs to choose from")
+
+
+def _cpus_of_each_thread(pid: int) -> set[frozenset[int]]:
+    return {frozenset(os.sched_getaffinity(int(tid))) for tid in os.listdir(f"/proc/{pid}/task")}
+
+
+@pytest.fixture
+def start(fake_nexus: FakeNexus, tmp_path: Path) -> Iterator[Start]:
+    """A ``start`` process given this config file (besides key and endpoint); its pid and URL."""
+    processes: list[subprocess.Popen[str]] = []
+
+    def run(config: dict[str, object]) -> tuple[int, str]:
+        home = tmp_path / f"home{len(processes)}"
+        (home / ".config" / "nexus-claude-api").mkdir(parents=True)
+        (home / ".config" / "nexus-claude-api" / "config.json").write_text(json.dumps(config))
+        env = {**os.environ, "HOME": str(home), "NEXUS_API_KEY": "nxk-cpu", "NEXUS_ENDPOINT_URL": fake_nexus.url}
+        port = _free_port()
+        process = subprocess.Popen(
+            [str(CLI), "start", "--port", str(port)],
+            cwd=home,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            text=True,
+            stderr=subprocess.PIPE,
+        )
+        processes.append(process)
+        url = f"http://127.0.0.1:{port}"
+        _wait_healthy(url, process)
+        fake_nexus.enqueue(text_reply("hello"))
+        # Served once: the pool and logging threads have all started by now.
+        assert requests.post(f"{url}/v1/messages", json=HELLO, timeout=WAIT).status_code == 200
+        return process.pid, url
+
+    yield run
+    for process in processes:
+        process.kill()
+        process.wait()
+        assert process.stderr is not None
+        process.stderr.close()
+
+
+def test_every_thread_of_start_runs_on_the_one_cpu_its_pid_picks(start: Start) -> None:
+    pid, _ = start({})
+    assert _cpus_of_each_thread(pid) == {frozenset({chosen_cpu(ALLOWED, pid)})}
+
+
+def test_with_one_cpu_false_start_may_run_on_every_cpu(start: Start) -> None:
+    pid, _ = start({"one_cpu": False})
+    assert _cpus_of_each_thread(pid) == {frozenset(ALLOWED)}
+
+
+def test_the_cpu_is_picked_among_those_allowed_by_pid() -> None:
+    assert chosen_cpu({3}, 10) is None
+    assert [chosen_cpu({5, 1}, pid) for pid in (10, 11, 12)] == [1, 5, 1]
