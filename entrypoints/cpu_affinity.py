@@ -50,3 +50,9 @@ def keep_to_one_cpu() -> int | None:
             with contextlib.suppress(OSError):
                 set_(int(tid), {cpu})
     return cpu
+
+
+def on_one_cpu() -> bool:
+    """Whether this process's threads run on one CPU only: kept to it, or the machine has one."""
+    get = getattr(os, "sched_getaffinity", None)
+    return len(get(0)) == 1 if get is not None else os.cpu_count() == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from tests.e2e.test_shutdown import CLI, HELLO, WAIT, _free_port, _wait_healthy
 from tests.support.fake_nexus import FakeNexus, text_reply
 
 Start = Callable[[dict[str, object]], tuple[int, str]]
+ROOT = Path(__file__).resolve().parents[2]
 ALLOWED = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set()
 pytestmark = pytest.mark.skipif(len(ALLOWED) < 2, reason="needs Linux and two CPUs to choose from")
 
@@ -72,3 +74,13 @@ def test_with_one_cpu_false_start_may_run_on_every_cpu(start: Start) -> None:
 def test_the_cpu_is_picked_among_those_allowed_by_pid() -> None:
     assert chosen_cpu({3}, 10) is None
     assert [chosen_cpu({5, 1}, pid) for pid in (10, 11, 12)] == [1, 5, 1]
+
+
+def test_kept_to_one_cpu_a_process_knows_it_is_on_one() -> None:
+    # In a child process: this one keeps every CPU.
+    script = (
+        "from entrypoints.cpu_affinity import keep_to_one_cpu, on_one_cpu\n"
+        "print(on_one_cpu(), keep_to_one_cpu() is not None, on_one_cpu())"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert done.stdout.split() == ["False", "True", "True"]
