@@ -1,4 +1,4 @@
-"""Where the server spends a 5,000-delta stream: py-spy sampling the server process.
+"""Where the server spends 5,000-delta streams: py-spy sampling the server process.
 
 py-spy is not a dependency; run the benchmark with ``uv run --with py-spy``. The raw output
 (one line per distinct stack, with its sample count) is kept in a temporary file and its top
@@ -13,11 +13,14 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 from bench.rig import Rig, stream_prompt
 
-STREAMS = 3
+# Seconds of back-to-back streams (~20 ms each now): py-spy takes a moment to attach, and
+# three streams gave it a few dozen samples.
+SECONDS = 3.0
 TOP = 15
 # Frames every sample passes through (threads, the loop, Fire, uvicorn's run): not informative by total.
 PLUMBING = (
@@ -59,7 +62,7 @@ def summarise(raw: str) -> list[str]:
 
 
 async def profile_stream(rig: Rig) -> None:
-    """Record the server while it forwards ``STREAMS`` 5,000-delta streams; print the top."""
+    """Record the server while it forwards 5,000-delta streams for ``SECONDS``; print the top."""
     spy = shutil.which("py-spy")
     if spy is None:
         print("--profile needs py-spy: uv run --with py-spy python bench/run.py --profile")
@@ -77,14 +80,18 @@ async def profile_stream(rig: Rig) -> None:
         "--rate",
         "500",
         "--gil",
+        # Not stopping the server for each sample: stopped, its streams slowed fivefold.
+        "--nonblocking",
     ]
     recorder = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     request = rig.to_proxy(stream_prompt(5000))
     connection = await rig.proxy_connection()
-    for _ in range(STREAMS):
+    streams, end = 0, time.perf_counter() + SECONDS
+    while time.perf_counter() < end:
         await connection.exchange(request)
+        streams += 1
     await connection.close()
     recorder.send_signal(signal.SIGINT)  # py-spy writes its file on Ctrl-C
     recorder.wait(timeout=30)
-    print(f"\npy-spy, server process, {STREAMS} x 5,000-delta streams ({output}):")
+    print(f"\npy-spy, server process, {streams} x 5,000-delta streams in {SECONDS:g} s ({output}):")
     print("\n".join(summarise(output.read_text() if output.exists() else "")))
