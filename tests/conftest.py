@@ -107,8 +107,8 @@ _CPUS = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
 
 @pytest.fixture(autouse=True)
 def _all_cpus_again() -> Iterator[None]:
-    """A ``start`` run in this process (``cli.main``) keeps it to one CPU: give the rest of
-    the worker's tests every CPU back."""
+    """A test that runs ``serve`` in this process with ``one_cpu`` on would keep the whole
+    worker to one CPU: give the worker's later tests every CPU back."""
     yield
     if _CPUS is None or os.sched_getaffinity(0) == _CPUS:
         return

@@ -182,8 +182,8 @@ def chunked_frames(body: bytes, messages: list[Message]) -> int:
     it starts, for the general decoders to read from there and say what is wrong, if
     anything. ``body`` is at most two reads long, so no payload can pass its limit.
 
-    One checksum per frame: the message CRC covers the prelude and the prelude's CRC, so a
-    byte damaged anywhere in the frame fails it, and the general way names the check. The
+    Both checksums, as botocore checks them: the message CRC alone would catch any damaged
+    byte, but not a prelude CRC its sender got wrong, which the general way refuses. The
     frames of a run mostly share their header bytes: they are compared in place with the
     last frame's, not copied and looked up again.
     """
@@ -197,10 +197,11 @@ def chunked_frames(body: bytes, messages: list[Message]) -> int:
             if end - start < _OVERHEAD or end + 2 > size or body[end : end + 2] != b"\r\n":
                 break
             # The chunk must be the frame: its length the chunk's, its headers within it.
-            total, headers_length, _ = unpack(body, start)
+            total, headers_length, prelude_crc = unpack(body, start)
             if total != end - start or total < _OVERHEAD + headers_length or headers_length > _MAX_HEADERS_LENGTH:
                 break
-            if crc32(view[start : end - 4]) != crc_at(body, end - 4)[0]:
+            prelude = crc32(view[start : start + 8])
+            if prelude != prelude_crc or crc32(view[start + 8 : end - 4], prelude) != crc_at(body, end - 4)[0]:
                 break
             headers_end = start + 12 + headers_length  # past the prelude
             if headers_length != known_length or not startswith(known, start + 12):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import http.client
+import ssl
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -33,6 +34,30 @@ def _read(fp: Any) -> bytes:
     except ValueError:  # close() from the loop closed the file between two reads
         return b""
     return data
+
+
+def _arrived(fp: Any, sock: Any) -> bytes:
+    """What a TLS socket has already received past the read just made, read without waiting.
+
+    TLS hands over one record per read, and a server writes each frame as a record of its
+    own: read one at a time, a busy stream waited (left the lane, handed its batch to the
+    loop) once per event. Plain TCP needs none of this: its one read took all there was.
+    """
+    if not isinstance(sock, ssl.SSLSocket):
+        return b""
+    pieces: list[bytes] = []
+    size, timeout = 0, sock.gettimeout()
+    try:
+        sock.settimeout(0.0)
+        while size < _READ_SIZE and (piece := fp.read1(_READ_SIZE)):
+            pieces.append(piece)
+            size += len(piece)
+    except (OSError, ValueError):  # nothing more yet (SSLWantReadError), or closed meanwhile
+        pass
+    finally:
+        with contextlib.suppress(OSError):
+            sock.settimeout(timeout)
+    return b"".join(pieces)
 
 
 def _plain_chunked(raw: Any) -> http.client.HTTPResponse | None:
@@ -68,13 +93,14 @@ class RequestsConverseStream:
     def _unchunked(self, original: http.client.HTTPResponse, body: FrameReader) -> Iterator[list[Message]]:
         """The body's frames, a socket read at a time, HTTP chunks undone here (one read, many frames)."""
         raw, fp = self._response.raw, original.fp
+        sock = getattr(raw.connection, "sock", None)
         while not self._closed:
             # urllib3's own error mapping, so a cut or a timeout reads as through read1.
             with raw._error_catcher():
                 data = blocking(functools.partial(_read, fp))
                 if not data:
                     raise http.client.IncompleteRead(b"")
-                messages = body.feed(data)
+                messages = body.feed(data + _arrived(fp, sock))
             if messages:
                 yield messages
             if body.done:

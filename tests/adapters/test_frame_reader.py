@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import http.client
 import itertools
+import struct
+import zlib
 from collections.abc import Callable
 
 import pytest
@@ -142,6 +144,21 @@ def test_a_frame_whose_checksum_is_wrong_is_never_taken(where: str) -> None:
     with pytest.raises(UpstreamFailureError, match=f"{where} checksum mismatch"):
         reader.feed(one_per_chunk(FRAMES[:1]).removesuffix(b"0\r\n\r\n") + chunk)
         reader.feed(b"")
+
+
+def test_a_prelude_checksum_its_sender_got_wrong_is_refused_though_the_message_checksum_is_right() -> None:
+    # Damage cannot make this frame (the message CRC covers the prelude's); a buggy encoder can.
+    frame = bytearray(FRAMES[1][:-4])
+    frame[8:12] = bytes(4)
+    crafted = bytes(frame) + struct.pack(">I", zlib.crc32(frame))
+    chunked = one_per_chunk([FRAMES[0], crafted])
+    fast, general = both_ways([chunked])
+    assert (
+        fast[1]
+        == general[1]
+        == "UpstreamFailureError: Nexus sent a corrupt event-stream frame: prelude checksum mismatch"
+    )
+    assert_same(fast, general)
 
 
 def test_a_chunk_cut_by_a_read_comes_out_with_the_read_that_completes_it() -> None:

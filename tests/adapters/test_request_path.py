@@ -139,7 +139,7 @@ def test_serve_asks_uvicorn_for_uvloop_and_the_anthropic_shaped_httptools(
     monkeypatch.setattr(uvicorn, "Config", Config)
     monkeypatch.setattr(entrypoints.server, "_uvicorn_server", lambda: Server)
     monkeypatch.setattr("entrypoints.app.build_app", lambda *_, **__: object())
-    serve(Settings(api_key="k"))
+    serve(Settings(api_key="k", one_cpu=False))  # not this test process kept to one CPU
     assert configs[0]["loop"] == "uvloop"
     # httptools itself would answer an HTTP/2 preface in plain text; this protocol in Anthropic's shape.
     assert configs[0]["http"] is HttpToolsProtocol

@@ -84,3 +84,25 @@ def test_kept_to_one_cpu_a_process_knows_it_is_on_one() -> None:
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT)
     assert done.stdout.split() == ["False", "True", "True"]
+
+
+def test_claude_code_launched_by_the_claude_command_may_run_on_every_cpu(tmp_path: Path, fake_nexus: FakeNexus) -> None:
+    # `claude` serves the proxy in a thread of the process that starts Claude Code, which
+    # would inherit a one-CPU mask: a stand-in `claude` on PATH prints the CPUs it may use.
+    bin_dir, home = tmp_path / "bin", tmp_path / "home"
+    bin_dir.mkdir()
+    home.mkdir()
+    stand_in = bin_dir / "claude"
+    stand_in.write_text(f"#!{sys.executable}\nimport os\nprint(sorted(os.sched_getaffinity(0)))\n")
+    stand_in.chmod(0o755)
+    env = {
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "HOME": str(home),
+        "NEXUS_API_KEY": "nxk-cpu",
+        "NEXUS_ENDPOINT_URL": fake_nexus.url,
+    }
+    done = subprocess.run(
+        [str(CLI), "claude"], env=env, cwd=home, capture_output=True, text=True, timeout=WAIT, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[-2] == str(sorted(ALLOWED))
