@@ -4,7 +4,8 @@ A second bench fake serves HTTPS with a certificate from a throwaway CA (trustme
 second ``nexus-claude-api start`` trusts that CA through ``REQUESTS_CA_BUNDLE`` and
 ``SSL_CERT_FILE``, as a user behind a company CA would. The fake counts the connections that
 carried a model call; over TLS each is one full handshake. Straight from the fake, one
-keep-alive connection carries all 20: one handshake, the floor.
+keep-alive connection carries all 20: one handshake, the floor. The same rig then runs
+figure (4) at 32 streams over TLS, as the real Nexus is reached (no target of its own).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import trustme
 from bench.http_client import Connection, request_bytes
 from bench.processes import FakeProcess, ServerProcess
 from bench.rig import LOOPBACK, STREAM_OPERATION, Rig, stream_prompt
+from bench.streams import tls_concurrent_rows
 from bench.table import Row, ms
 
 STREAMS = 20
@@ -63,8 +65,11 @@ async def _last(rig: Rig, tls: ssl.SSLContext) -> bytes:
         await connection.close()
 
 
-def tls_rows(startups: list[float], fake_startup: float) -> list[Row]:
-    """Run the TLS rig; ``startups`` (seconds, other servers' start-up) gains this one's."""
+def tls_rows(startups: list[float], fake_startup: float, rounds: int) -> list[Row]:
+    """Run the TLS rig; ``startups`` (seconds, other servers' start-up) gains this one's.
+
+    Also figure (4) at 32 streams over TLS (``rounds`` rounds), for context.
+    """
     ca = trustme.CA()
     with tempfile.TemporaryDirectory(prefix="nexus-bench-tls-") as folder:
         cert, key, bundle = (str(Path(folder) / name) for name in ("cert.pem", "key.pem", "ca.pem"))
@@ -79,13 +84,15 @@ def tls_rows(startups: list[float], fake_startup: float) -> list[Row]:
             proxy = ServerProcess(f"https://{LOOPBACK}:{fake.port}", environ)
             startups.append(proxy.startup)
             try:
-                through_proxy, direct = asyncio.run(_handshakes(Rig(fake, proxy), tls))
+                rig = Rig(fake, proxy, tls)
+                through_proxy, direct = asyncio.run(_handshakes(rig, tls))
+                over_tls = asyncio.run(tls_concurrent_rows(rig, rounds))
             finally:
                 proxy.close()
         finally:
             fake.close()
     startup = statistics.median(startups)
-    return [
+    return over_tls + [
         Row(
             f"(7) upstream TLS handshakes per {STREAMS} sequential streams",
             str(through_proxy),

@@ -8,6 +8,7 @@ process (``/proc/<pid>/stat`` and ``status``), never from the benchmark's own.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -71,8 +72,15 @@ class ServerProcess:
         startup: seconds from spawning ``start`` to the first healthy ``GET /health``.
     """
 
-    def __init__(self, endpoint: str, environ: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, endpoint: str, environ: Mapping[str, str] | None = None, config: Mapping[str, object] | None = None
+    ) -> None:
         self._home = tempfile.TemporaryDirectory(prefix="nexus-bench-home-")
+        if config:  # a config file of the user's, e.g. {"one_cpu": False}
+            folder = Path(self._home.name) / ".config" / "nexus-claude-api"
+            folder.mkdir(mode=0o700, parents=True)
+            (folder / "config.json").write_text(json.dumps(config))
+            (folder / "config.json").chmod(0o600)
         self.port = free_port()
         env = {**os.environ, "HOME": self._home.name, "NEXUS_API_KEY": KEY, "NEXUS_ENDPOINT_URL": endpoint}
         env.update(environ or {})

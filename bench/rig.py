@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import ssl
 from typing import Any
 
 from bench.claude_code_request import claude_code_request
@@ -39,9 +40,10 @@ def claude_code_body(*, stream: bool) -> dict[str, Any]:
 class Rig:
     """A running proxy and fake; builds requests for each and connections to each."""
 
-    def __init__(self, fake: FakeProcess, proxy: ServerProcess) -> None:
+    def __init__(self, fake: FakeProcess, proxy: ServerProcess, fake_tls: ssl.SSLContext | None = None) -> None:
         self.fake = fake
         self.proxy = proxy
+        self.fake_tls = fake_tls  # the fake serves HTTPS: how to trust it
         self.proxy_host = f"{LOOPBACK}:{proxy.port}"
         self.fake_host = f"{LOOPBACK}:{fake.port}"
 
@@ -52,7 +54,7 @@ class Rig:
         return await Connection.open(LOOPBACK, self.proxy.port)
 
     async def fake_connection(self) -> Connection:
-        return await Connection.open(LOOPBACK, self.fake.port)
+        return await Connection.open(LOOPBACK, self.fake.port, self.fake_tls)
 
     async def fake_get(self, path: str) -> bytes:
         connection = await self.fake_connection()

@@ -116,7 +116,7 @@ def run_all(rounds: Rounds, profile: bool, only: frozenset[str] = frozenset(PART
             proxy.close()
     finally:
         fake.close()
-    return rows + (tls_rows(startups, fake.startup) if whole else []) + extras
+    return rows + (tls_rows(startups, fake.startup, rounds.concurrent) if whole else []) + extras
 
 
 def _machine() -> str:

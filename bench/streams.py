@@ -101,8 +101,20 @@ async def concurrent_rows(rig: Rig, rounds: int) -> list[Row]:
     return rows
 
 
+async def tls_concurrent_rows(rig: Rig, rounds: int) -> list[Row]:
+    """Figure (4) at 32 streams with the fake on HTTPS, as the real Nexus is: no target of its own."""
+    request = rig.to_proxy(stream_prompt(CONCURRENT_DELTAS))
+    direct = await rig.twin(request, STREAM_OPERATION)
+    probe = HealthProbe(rig.proxy.port)
+    try:
+        rows = await _concurrent(rig, probe, min(CONCURRENT), request, direct, rounds, over=" over TLS")
+    finally:
+        probe.close()
+    return [Row(row.name, row.value, "", None, row.direct) if "ratio" in row.name else row for row in rows]
+
+
 async def _concurrent(
-    rig: Rig, probe: HealthProbe, streams: int, request: bytes, direct: bytes, rounds: int
+    rig: Rig, probe: HealthProbe, streams: int, request: bytes, direct: bytes, rounds: int, over: str = ""
 ) -> list[Row]:
     proxies = [await rig.proxy_connection() for _ in range(streams)]
     fakes = [await rig.fake_connection() for _ in range(streams)]
@@ -119,7 +131,7 @@ async def _concurrent(
             whole[side] = min(whole[side], sum(_whole(side, answer) for answer in answers))
     for connection in proxies + fakes:
         await connection.close()
-    return _concurrent_rows(streams, whole, walls, health)
+    return _concurrent_rows(streams, whole, walls, health, over)
 
 
 def _whole(side: int, answer: Response) -> bool:
@@ -131,12 +143,12 @@ def _whole(side: int, answer: Response) -> bool:
 
 
 def _concurrent_rows(
-    streams: int, whole: list[int], walls: tuple[list[float], ...], health: tuple[list[float], ...]
+    streams: int, whole: list[int], walls: tuple[list[float], ...], health: tuple[list[float], ...], over: str = ""
 ) -> list[Row]:
     wall, direct_wall = statistics.median(walls[0]), statistics.median(walls[1])
     p99, direct_p99 = statistics.median(health[0]), statistics.median(health[1])
     ratio = wall / direct_wall
-    name = f"(4) {streams} streams x {CONCURRENT_DELTAS} deltas"
+    name = f"(4) {streams} streams x {CONCURRENT_DELTAS} deltas{over}"
     health_target = HEALTH_P99_TARGET if streams == max(CONCURRENT) else None
     return [
         Row(

@@ -88,7 +88,7 @@ def serve(settings: Settings) -> None:
 
     if settings.one_cpu:
         cpu = keep_to_one_cpu()  # before any pool or logging thread starts: they inherit it
-        log.debug("threads kept to CPU %s", cpu)
+        log.debug("threads kept to CPU %d" if cpu is not None else "threads not kept to one CPU", cpu)
     shutdown = ShutdownSignal()
     traffic = TrafficLog()
     config = uvicorn.Config(

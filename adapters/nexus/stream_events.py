@@ -77,9 +77,12 @@ class _Run:
         self.kind: c.RunKind = "text"
         self.pieces: list[str] = []
 
-    def restart(self, index: int, kind: c.RunKind) -> None:
-        self.end()
-        self.index, self.kind = index, kind
+    def add(self, index: int, kind: c.RunKind, text: str) -> None:
+        """One more piece: of the run under way, or the first of a new one."""
+        if index != self.index or kind != self.kind:
+            self.end()
+            self.index, self.kind = index, kind
+        self.pieces.append(text)
 
     def end(self) -> None:
         """The run so far into the events: a lone piece as its own delta, more as a run."""
@@ -104,6 +107,7 @@ def read_events(
     """The events of ``messages`` up to Bedrock's last (``metadata``), and whether it came.
 
     Also the failure that stopped them early: the events before an exception frame count.
+    One loop with its steps written out, not called: it runs once per frame of every stream.
     """
     events: list[c.StreamEvent] = []
     run = _Run(events)
@@ -127,11 +131,8 @@ def read_events(
                         continue
                 piece = plain_piece(data)
                 if piece is not None:
-                    index, kind, text = piece
-                    if index != run.index or kind != run.kind:
-                        run.restart(index, kind)
-                        text_index = run.text_index()
-                    add_piece(text)
+                    run.add(*piece)
+                    text_index = run.text_index()
                     continue
                 event = _signature_delta(data) or _parsed("contentBlockDelta", data)
             else:

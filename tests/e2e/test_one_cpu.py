@@ -73,7 +73,7 @@ def test_with_one_cpu_false_start_may_run_on_every_cpu(start: Start) -> None:
 
 def test_the_cpu_is_picked_among_those_allowed_by_pid() -> None:
     assert chosen_cpu({3}, 10) is None
-    assert [chosen_cpu({5, 1}, pid) for pid in (10, 11, 12)] == [1, 5, 1]
+    assert [chosen_cpu({5, 1}, pid, lambda cpus: None) for pid in (10, 11, 12)] == [1, 5, 1]
 
 
 def test_kept_to_one_cpu_a_process_knows_it_is_on_one() -> None:
@@ -106,3 +106,11 @@ def test_claude_code_launched_by_the_claude_command_may_run_on_every_cpu(tmp_pat
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split("\n")[-2] == str(sorted(ALLOWED))
+
+
+def test_of_cpus_the_kernel_rates_apart_only_the_fastest_are_picked() -> None:
+    def hybrid(cpus: object) -> dict[int, int]:
+        return {0: 1024, 1: 1024, 2: 512, 3: 512}  # two big cores, two little ones
+
+    assert {chosen_cpu({0, 1, 2, 3}, pid, hybrid) for pid in range(8)} == {0, 1}
+    assert {chosen_cpu({0, 1, 2, 3}, pid, lambda cpus: None) for pid in range(8)} == {0, 1, 2, 3}
