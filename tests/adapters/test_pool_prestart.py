@@ -1,13 +1,16 @@
-"""A served proxy starts its pool threads up front, and hands the GIL over faster while streaming."""
+"""A served proxy starts its pool threads up front, reuses the last idle one, and hands the GIL over
+faster while streaming."""
 
 from __future__ import annotations
 
+import functools
+import gc
 import sys
 import threading
 
 import pytest
 
-from adapters.http.threads import BlockingRunner, Lane
+from adapters.http.threads import BlockingRunner, Lane, Seats
 
 
 def pool_threads(prefix: str) -> list[threading.Thread]:
@@ -20,7 +23,7 @@ def test_a_prestarted_pool_has_every_thread_before_any_call() -> None:
         assert len(pool_threads("prestart-probe")) == 5
         assert runner.busy == 0
     finally:
-        runner._pool.shutdown(wait=True)
+        runner._pool.close()
 
 
 def test_a_pool_starts_no_thread_until_asked_by_default() -> None:
@@ -28,7 +31,7 @@ def test_a_pool_starts_no_thread_until_asked_by_default() -> None:
     try:
         assert pool_threads("lazy-probe") == []
     finally:
-        runner._pool.shutdown(wait=True)
+        runner._pool.close()
 
 
 def test_the_gil_changes_hands_faster_only_while_some_stream_is_read() -> None:
@@ -46,3 +49,62 @@ def test_the_gil_changes_hands_faster_only_while_some_stream_is_read() -> None:
         assert sys.getswitchinterval() == pytest.approx(before)
     finally:
         sys.setswitchinterval(before)
+
+
+def test_one_caller_after_another_is_served_by_one_thread_of_many() -> None:
+    # Each thread that runs keeps the stack and malloc caches it touched: a pool that took
+    # turns grew by all of them.
+    seats = Seats(8, "lifo-probe")
+    seats.start_all()
+    ran: list[str] = []
+    try:
+        for _ in range(20):
+            done = threading.Event()
+
+            def note(done: threading.Event = done) -> None:
+                ran.append(threading.current_thread().name)
+                done.set()
+
+            seats.submit(note)
+            assert done.wait(5)
+    finally:
+        seats.close()
+    assert len(pool_threads("lifo-probe")) <= 8
+    # One, or two or three when a call came before the last one's thread sat down: not all 8 in turn.
+    assert len(set(ran)) <= 3
+
+
+def test_jobs_beyond_the_threads_wait_for_one_and_all_run() -> None:
+    seats = Seats(2, "backlog-probe")
+    release, ran = threading.Event(), list[int]()
+    started = threading.Barrier(3)
+    try:
+        for _ in range(2):
+            seats.submit(lambda: (started.wait(5), release.wait(5)))
+        started.wait(5)  # both threads busy
+        finished = threading.Semaphore(0)
+
+        def note(n: int) -> None:
+            ran.append(n)
+            finished.release()
+
+        for n in range(5):
+            seats.submit(functools.partial(note, n))
+        assert ran == []
+        release.set()
+        assert all(finished.acquire(timeout=5) for _ in range(5))
+    finally:
+        seats.close()
+    assert sorted(ran) == [0, 1, 2, 3, 4]
+    assert len(pool_threads("backlog-probe")) <= 2
+
+
+def test_a_runner_collected_ends_its_threads() -> None:
+    runner = BlockingRunner(max_workers=3, name="collected-probe", prestart=True)
+    threads = pool_threads("collected-probe")
+    assert len(threads) == 3
+    del runner
+    gc.collect()
+    for thread in threads:
+        thread.join(5)
+    assert pool_threads("collected-probe") == []
