@@ -43,10 +43,11 @@ class Seats:
     in, first out, a few callers keep a few threads busy, with warm caches, and the rest
     stay as they started.
 
-    One thread is woken at a time, as that queue does: the woken thread takes a job and
-    wakes the next for the rest. A burst of 64 streams woken at once had 64 threads
-    competing for the GIL with the loop (``/health`` p99 at 64 streams 20-23 ms, against
-    10-13 ms). Jobs must not raise. Threads are daemons: at exit none is waited for.
+    One thread is on its way at a time: the woken thread takes a job and wakes the next for
+    the rest. Woken all at once by a burst of 64 streams, 64 threads queued for the GIL with
+    the loop (``/health`` p99 at 64 streams 20-23 ms, against 10-13 ms). A job that raises
+    is reported by ``threading.excepthook``, its thread kept. Threads are daemons: at exit
+    none is waited for, and the jobs not started are dropped.
     """
 
     def __init__(self, size: int, name: str) -> None:
@@ -66,16 +67,30 @@ class Seats:
                     return
                 self._threads += 1
                 number = self._threads
-            self._thread(number, waking=False)
+            try:
+                self._thread(number, waking=False)
+            except BaseException:
+                with self._lock:
+                    self._threads -= 1
+                raise
 
     def submit(self, job: Callable[[], object]) -> None:
-        """Run ``job`` in the thread that went idle last, or a new one, or after those running."""
+        """Run ``job`` in the thread that went idle last, or a new one, or after those running.
+
+        Raises:
+            RuntimeError: The pool is closed, or no thread could start and none is running.
+        """
         with self._lock:
+            if self._closed:
+                raise RuntimeError("the pool is closed")
             self._jobs.append(job)
             wake = self._next()
-        wake()
+        if wake() is False:
+            with self._lock, contextlib.suppress(ValueError):
+                self._jobs.remove(job)
+            raise RuntimeError("no thread could start for the job")
 
-    def _next(self) -> Callable[[], None]:
+    def _next(self) -> Callable[[], bool | None]:
         # Under the lock: wake one more thread for the jobs waiting, unless one is on its way.
         if self._waking or not self._jobs or self._closed:
             return _nothing
@@ -85,8 +100,26 @@ class Seats:
         if self._threads < self._size:
             self._waking = True
             self._threads += 1
-            return functools.partial(self._thread, self._threads, waking=True)
+            return functools.partial(self._start, self._threads)
         return _nothing  # every thread busy: the first to finish takes the next job
+
+    def _start(self, number: int) -> bool:
+        """A thread for the jobs waiting; if none can start, another one takes them.
+
+        False when no thread is left at all, so the jobs would never run.
+        """
+        try:
+            self._thread(number, waking=True)
+        except RuntimeError:  # can't start new thread
+            with self._lock:
+                self._threads -= 1
+                self._waking = False
+                wake = self._idle.pop().wake.release if self._idle and self._jobs else _nothing
+                self._waking = wake is not _nothing
+                alone = self._threads == 0
+            wake()
+            return not alone
+        return True
 
     def _thread(self, number: int, *, waking: bool) -> None:
         thread = threading.Thread(
@@ -111,7 +144,10 @@ class Seats:
                 woken = True
                 continue
             wake()
-            job()
+            try:
+                job()
+            except BaseException:  # not expected of a job; the thread is not lost for it
+                threading.excepthook(threading.ExceptHookArgs((*sys.exc_info(), threading.current_thread())))
             del job  # not held while idle: its runner may be collected
 
     def close(self) -> None:
@@ -173,7 +209,11 @@ class BlockingRunner:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         call = functools.partial(contextvars.copy_context().run, fn, *args)
-        self._pool.submit(functools.partial(self._settling, loop, future, call))
+        try:
+            self._pool.submit(functools.partial(self._settling, loop, future, call))
+        except BaseException:
+            self._done()
+            raise
         return future
 
     def _settling(self, loop: asyncio.AbstractEventLoop, future: asyncio.Future[T], call: Callable[[], T]) -> None:

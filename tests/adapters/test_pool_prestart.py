@@ -108,3 +108,53 @@ def test_a_runner_collected_ends_its_threads() -> None:
     for thread in threads:
         thread.join(5)
     assert pool_threads("collected-probe") == []
+
+
+def test_a_thread_that_cannot_start_leaves_the_pool_serving(monkeypatch: pytest.MonkeyPatch) -> None:
+    start = threading.Thread.start
+
+    def start_unless_second(thread: threading.Thread) -> None:
+        if thread.name == "nostart-probe_2":
+            raise RuntimeError("can't start new thread")
+        start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", start_unless_second)
+    seats = Seats(4, "nostart-probe")
+    busy, release, ran = threading.Event(), threading.Event(), threading.Semaphore(0)
+    try:
+
+        def hold() -> None:
+            busy.set()
+            release.wait(5)
+
+        seats.submit(hold)
+        assert busy.wait(5)
+        seats.submit(ran.release)  # its thread fails to start: it waits for the busy one
+        release.set()
+        assert ran.acquire(timeout=5)
+        for _ in range(3):  # and later calls are still served
+            seats.submit(ran.release)
+            assert ran.acquire(timeout=5)
+    finally:
+        seats.close()
+
+
+def test_a_job_that_raises_is_reported_and_its_thread_serves_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    reported: list[BaseException | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: reported.append(args.exc_value))
+    seats = Seats(1, "raise-probe")
+    ran = threading.Event()
+    try:
+        seats.submit(lambda: 1 / 0)
+        seats.submit(ran.set)
+        assert ran.wait(5)
+    finally:
+        seats.close()
+    assert [type(error) for error in reported] == [ZeroDivisionError]
+
+
+def test_a_closed_pool_refuses_work() -> None:
+    seats = Seats(2, "closed-probe")
+    seats.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        seats.submit(lambda: None)
