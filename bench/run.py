@@ -46,7 +46,7 @@ class Rounds(NamedTuple):
     startups: int
 
 
-FULL = Rounds(sequential=3, first_byte=3, long_stream=5, concurrent=3, startups=3)
+FULL = Rounds(sequential=3, first_byte=3, long_stream=5, concurrent=5, startups=3)
 QUICK = Rounds(sequential=1, first_byte=1, long_stream=2, concurrent=1, startups=2)
 
 
